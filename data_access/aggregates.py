@@ -1,0 +1,299 @@
+"""Ticket and survey aggregates computed in the database, grouped by any of a few dimensions.
+
+Every function takes the user's estate `Scope`; nothing reads whole tables into Python.
+Percentiles are exact (linear interpolation between closest ranks, as PostgreSQL's
+percentile_cont) and portable: ROW_NUMBER() picks the two neighbouring ranks on every
+engine, and the interpolation of those two values happens here.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from .database import Database
+from .filters import Filters, Scope
+from .rules import ServiceRules
+from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, surveys, tickets
+from .sqlfuncs import day_of, hour_of, minutes_between, month_of, timestamp_bound, week_of, weekday_of
+
+T = tickets.c
+S = surveys.c
+
+# Dimensions a summary can be grouped by: name -> expression on tickets (or surveys).
+TICKET_DIMENSIONS = {
+    "estate_id": lambda c: c.estate_id,
+    "service_area": lambda c: c.service_area,
+    "request_type": lambda c: c.request_type,
+    "priority": lambda c: c.priority,
+    "channel": lambda c: c.channel,
+    "severity": lambda c: c.severity,
+    "escalation_level": lambda c: c.escalation_level,
+    "day": lambda c: day_of(c.created_at),
+    "week": lambda c: week_of(c.created_at),
+    "month": lambda c: month_of(c.created_at),
+    "hour": lambda c: hour_of(c.created_at),
+    "weekday": lambda c: weekday_of(c.created_at),
+}
+SURVEY_DIMENSIONS = {
+    "estate_id": lambda c: c.estate_id,
+    "service_area": lambda c: c.service_area,
+    "score": lambda c: c.score,
+    "day": lambda c: day_of(c.surveyed_at),
+    "week": lambda c: week_of(c.surveyed_at),
+    "month": lambda c: month_of(c.surveyed_at),
+}
+PERCENTILES = {"median": 0.5, "p90": 0.9}
+
+
+def _check_dimensions(by: Sequence[str], known: dict) -> None:
+    unknown = [d for d in by if d not in known]
+    if unknown:
+        raise ValueError(f"cannot group by {unknown}; known: {sorted(known)}")
+
+
+def _in(column, values: frozenset[str]):
+    return column.in_(sa.bindparam(f"in_{column.name}", sorted(values), expanding=True))
+
+
+def ticket_conditions(dialect: str, filters: Filters, scope: Scope) -> list:
+    """WHERE clauses selecting T: period on created_at, filters, scope, cancelled left out."""
+    conditions = [
+        T.created_at >= timestamp_bound(dialect, filters.start),
+        T.created_at < timestamp_bound(dialect, filters.end_exclusive),
+        sa.or_(T.status.is_(None), T.status != "cancelled"),
+    ]
+    estates = scope.allowed_estates(filters.estates)
+    if estates is not None:
+        conditions.append(_in(T.estate_id, estates) if estates else sa.false())
+    if filters.areas:
+        conditions.append(_in(T.service_area, filters.areas))
+    if filters.channels:
+        conditions.append(_in(T.channel, filters.channels))
+    if filters.request_types:
+        conditions.append(_in(T.request_type, filters.request_types))
+    return conditions
+
+
+def survey_conditions(dialect: str, filters: Filters, scope: Scope) -> list:
+    """WHERE clauses selecting S. Channel and request-type filters describe tickets, so with
+    either set only follow-up surveys of matching tickets count (periodic ones have no channel)."""
+    conditions = [
+        S.surveyed_at >= timestamp_bound(dialect, filters.start),
+        S.surveyed_at < timestamp_bound(dialect, filters.end_exclusive),
+    ]
+    estates = scope.allowed_estates(filters.estates)
+    if estates is not None:
+        conditions.append(_in(S.estate_id, estates) if estates else sa.false())
+    if filters.areas:
+        conditions.append(_in(S.service_area, filters.areas))
+    if filters.channels or filters.request_types:
+        linked = sa.select(T.ticket_id).where(T.ticket_id == S.ticket_id)
+        if filters.channels:
+            linked = linked.where(_in(T.channel, filters.channels))
+        if filters.request_types:
+            linked = linked.where(_in(T.request_type, filters.request_types))
+        conditions.append(sa.exists(linked))
+    return conditions
+
+
+def _valid_duration(minutes):
+    """A reply or resolution before creation is invalid and treated as missing."""
+    return sa.case((minutes >= 0, minutes), else_=sa.null())
+
+
+def _sla_hours(rules: ServiceRules):
+    whens = []
+    for request_type, urgent, normal in rules.sla_hours:
+        whens.append((sa.and_(T.request_type == request_type, T.priority == "urgent"), sa.literal(urgent)))
+        whens.append((T.request_type == request_type, sa.literal(normal)))
+    return sa.case(*whens, else_=sa.null())
+
+
+def ticket_base(dialect: str, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str]):
+    """The selected tickets with their derived measures, as a subquery."""
+    response_minutes = _valid_duration(minutes_between(T.created_at, T.first_response_at))
+    resolution_hours = _valid_duration(minutes_between(T.created_at, T.resolved_at)) / 60.0
+    followed_up = sa.exists(sa.select(sa.literal(1)).where(S.ticket_id == T.ticket_id))
+    columns = [TICKET_DIMENSIONS[d](T).label(d) for d in by]
+    columns += [
+        T.request_type,
+        T.status,
+        T.severity,
+        T.escalation_level,
+        T.created_at,
+        response_minutes.label("response_minutes"),
+        resolution_hours.label("resolution_hours"),
+        _sla_hours(rules).label("sla_hours"),
+        sa.case((sa.and_(T.resolved_at.is_not(None), followed_up), 1), else_=0).label("followed_up"),
+    ]
+    overdue_cutoff = filters.end_exclusive - dt.timedelta(days=rules.complaint_overdue_days)
+    base = sa.select(*columns).where(*ticket_conditions(dialect, filters, scope)).subquery("t")
+    return base, timestamp_bound(dialect, overdue_cutoff)
+
+
+def _count_if(condition):
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def ticket_summary(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per group (one row in all when `by` is empty) with every ticket figure's inputs.
+
+    Columns: tickets, open, type_<t>, responded, within_target, resolved, within_sla,
+    escalations, level_<n>, complaints, severity_<s>, severity_unclassified, overdue_30d,
+    followed_up, response_median/p90 (minutes), resolution_median/p90 (hours), and the
+    derived percentages (None where METRICS.md says null).
+    """
+    by = list(by)
+    _check_dimensions(by, TICKET_DIMENSIONS)
+    base, overdue_cutoff = ticket_base(db.dialect, rules, filters, scope, by)
+    b = base.c
+    complaint = b.request_type == "complaint"
+    target = sa.literal(rules.first_response_target_minutes)
+    overdue_hours = rules.complaint_overdue_days * 24
+    aggregates = [
+        sa.func.count().label("tickets"),
+        _count_if(b.status.in_(("open", "in_progress"))).label("open"),
+        *[_count_if(b.request_type == t).label(f"type_{t}") for t in REQUEST_TYPES],
+        sa.func.count(b.response_minutes).label("responded"),
+        _count_if(b.response_minutes <= target).label("within_target"),
+        sa.func.count(b.resolution_hours).label("resolved"),
+        _count_if(b.resolution_hours <= b.sla_hours).label("within_sla"),
+        _count_if(b.escalation_level >= 1).label("escalations"),
+        *[_count_if(b.escalation_level == n).label(f"level_{n}") for n in ESCALATION_LEVELS],
+        _count_if(complaint).label("complaints"),
+        *[_count_if(sa.and_(complaint, b.severity == s)).label(f"severity_{s}") for s in SEVERITIES],
+        _count_if(sa.and_(complaint, sa.or_(b.severity.is_(None), b.severity.not_in(SEVERITIES)))).label("severity_unclassified"),
+        _count_if(
+            sa.and_(
+                complaint,
+                sa.or_(
+                    b.resolution_hours > overdue_hours,
+                    sa.and_(b.resolution_hours.is_(None), b.created_at < overdue_cutoff),
+                ),
+            )
+        ).label("overdue_30d"),
+        sa.func.sum(b.followed_up).label("followed_up"),
+    ]
+    keys = [b[d] for d in by]
+    statement = sa.select(*keys, *aggregates).group_by(*keys) if keys else sa.select(*aggregates)
+    counts = db.frame(statement)
+    count_columns = [c for c in counts.columns if c not in by]
+    counts[count_columns] = counts[count_columns].fillna(0).astype("int64")
+    if not by and counts.empty:
+        counts = pd.DataFrame([{c: 0 for c in count_columns}])
+
+    summary = counts
+    for measure, prefix in (("response_minutes", "response"), ("resolution_hours", "resolution")):
+        quantiles = _percentiles(db, base, measure, by)
+        quantiles.columns = [c if c in by else f"{prefix}_{c}" for c in quantiles.columns]
+        summary = summary.merge(quantiles, on=by, how="left") if by else pd.concat([summary, quantiles], axis=1)
+    for prefix in ("response", "resolution"):
+        for name in PERCENTILES:
+            column = f"{prefix}_{name}"
+            if column not in summary:
+                summary[column] = None
+    return add_ticket_ratios(summary)
+
+
+def _percentiles(db: Database, base, measure: str, by: list[str]) -> pd.DataFrame:
+    """Exact linear-interpolation percentiles of `measure` per group."""
+    b = base.c
+    keys = [b[d] for d in by]
+    ranked = (
+        sa.select(
+            *keys,
+            b[measure].label("v"),
+            (sa.func.row_number().over(partition_by=keys or None, order_by=b[measure]) - 1).label("i"),
+            sa.func.count().over(partition_by=keys or None).label("n"),
+        )
+        .where(b[measure].is_not(None))
+        .subquery("ranked")
+    )
+    r = ranked.c
+    columns = []
+    for name, p in PERCENTILES.items():
+        h = (r.n - 1) * p
+        at_lower = sa.and_(r.i <= h, r.i > h - 1)
+        at_upper = sa.and_(r.i >= h, r.i < h + 1)
+        columns += [
+            sa.func.max(sa.case((at_lower, r.v))).label(f"{name}__lo"),
+            sa.func.max(sa.case((at_upper, r.v))).label(f"{name}__hi"),
+            sa.func.max(sa.case((at_lower, h - r.i))).label(f"{name}__frac"),
+        ]
+    group = [r[d] for d in by]
+    statement = sa.select(*group, *columns)
+    if group:
+        statement = statement.group_by(*group)
+    raw = db.frame(statement)
+    out = raw[by].copy() if by else pd.DataFrame(index=raw.index if len(raw) else [0])
+    for name in PERCENTILES:
+        if raw.empty:
+            out[name] = None
+            continue
+        lo = pd.to_numeric(raw[f"{name}__lo"], errors="coerce").astype(float)
+        hi = pd.to_numeric(raw[f"{name}__hi"], errors="coerce").astype(float)
+        frac = pd.to_numeric(raw[f"{name}__frac"], errors="coerce").astype(float)
+        out[name] = (lo + frac * (hi - lo)).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def _pct(numerator, denominator, valid) -> pd.Series:
+    """100 * numerator / denominator where `valid`, else None (null, never 0)."""
+    num = pd.to_numeric(numerator).astype(float)
+    den = pd.to_numeric(denominator).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = 100.0 * num / den
+    return value.where(valid & (den > 0)).astype(object).where(valid & (den > 0), None)
+
+
+def add_ticket_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["within_target_pct"] = _pct(frame["within_target"], frame["tickets"], frame["responded"] > 0)
+    frame["within_sla_pct"] = _pct(frame["within_sla"], frame["tickets"], frame["resolved"] > 0)
+    frame["escalation_rate_pct"] = _pct(frame["escalations"], frame["tickets"], frame["tickets"] > 0)
+    frame["follow_up_coverage_pct"] = _pct(frame["followed_up"], frame["resolved"], frame["resolved"] > 0)
+    for column in ("response_median", "response_p90", "resolution_median", "resolution_p90"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+def survey_summary(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per group: responses, score_sum, csat (scores >= 4), <dim>_sum and <dim>_n,
+    with mean_score, csat_pct and <dim>_mean derived (None over an empty set)."""
+    by = list(by)
+    _check_dimensions(by, SURVEY_DIMENSIONS)
+    keys = [SURVEY_DIMENSIONS[d](S).label(d) for d in by]
+    aggregates = [
+        sa.func.count().label("surveys"),
+        sa.func.count(S.score).label("responses"),
+        sa.func.sum(S.score).label("score_sum"),
+        _count_if(S.score >= 4).label("csat"),
+    ]
+    for d in SATISFACTION_DIMENSIONS:
+        aggregates += [sa.func.sum(S[d]).label(f"{d}_sum"), sa.func.count(S[d]).label(f"{d}_n")]
+    statement = sa.select(*keys, *aggregates).where(*survey_conditions(db.dialect, filters, scope))
+    if keys:
+        statement = statement.group_by(*[SURVEY_DIMENSIONS[d](S) for d in by])
+    frame = db.frame(statement)
+    value_columns = [c for c in frame.columns if c not in by]
+    frame[value_columns] = frame[value_columns].fillna(0).astype("int64")
+    if not by and frame.empty:
+        frame = pd.DataFrame([{c: 0 for c in value_columns}])
+    responses = frame["responses"]
+    frame["mean_score"] = _ratio(frame["score_sum"], responses)
+    frame["csat_pct"] = _pct(frame["csat"], responses, responses > 0)
+    for d in SATISFACTION_DIMENSIONS:
+        frame[f"{d}_mean"] = _ratio(frame[f"{d}_sum"], frame[f"{d}_n"])
+    return frame
+
+
+def _ratio(numerator, denominator) -> pd.Series:
+    num = pd.to_numeric(numerator).astype(float)
+    den = pd.to_numeric(denominator).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = num / den
+    return value.astype(object).where(den > 0, None)

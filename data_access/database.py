@@ -1,0 +1,159 @@
+"""The one place that runs SQL: engine creation, statement time limits, timing, clear errors.
+
+Everything in data_access goes through `Database.frame` / `Database.rows`, so a
+statement timeout, the trace of what ran and the translation of driver errors into
+`DataSourceError` apply to every query (the habit borrowed from datasette).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from .schema import CANONICAL_TABLES
+
+log = logging.getLogger(__name__)
+
+
+class DataSourceError(RuntimeError):
+    """The database cannot answer: unreachable, missing tables, timed out. Message is user-safe."""
+
+
+@dataclass(frozen=True)
+class QueryTrace:
+    sql: str
+    seconds: float
+    rows: int
+
+
+def _safe_url(url: sa.URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+def _normalise_url(url: str) -> str:
+    # Pick the drivers we ship rather than the dialect defaults (psycopg2, mysqlclient).
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("mysql://") or url.startswith("mariadb://"):
+        return "mysql+pymysql://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    def __init__(self, url: str, *, statement_timeout: float = 30.0, echo: bool = False) -> None:
+        try:
+            self.url = sa.make_url(_normalise_url(url))
+        except sa.exc.ArgumentError as exc:
+            raise DataSourceError(f"not a database URL: {url!r}") from exc
+        self.statement_timeout = statement_timeout
+        kwargs: dict = {"pool_pre_ping": True, "echo": echo}
+        if self.dialect == "sqlite":
+            kwargs.pop("pool_pre_ping")
+        elif self.dialect == "postgresql":
+            kwargs["connect_args"] = {"connect_timeout": 5}
+        elif self.dialect == "mysql":
+            kwargs["connect_args"] = {"connect_timeout": 5, "charset": "utf8mb4"}
+        try:
+            self.engine = sa.create_engine(self.url, **kwargs)
+        except (sa.exc.ArgumentError, ImportError, sa.exc.NoSuchModuleError) as exc:
+            raise DataSourceError(f"unsupported database URL {_safe_url(self.url)}: {exc}") from exc
+        self.trace: deque[QueryTrace] = deque(maxlen=200)
+        self._install_timeouts()
+
+    @property
+    def dialect(self) -> str:
+        return self.url.get_backend_name()
+
+    def describe(self) -> str:
+        return _safe_url(self.url)
+
+    # --- time limits -------------------------------------------------------------
+    def _install_timeouts(self) -> None:
+        limit = self.statement_timeout
+        if self.dialect == "postgresql":
+
+            @event.listens_for(self.engine, "connect")
+            def _pg_timeout(dbapi_conn, _record):
+                with dbapi_conn.cursor() as cur:
+                    cur.execute(f"SET statement_timeout = {int(limit * 1000)}")
+                dbapi_conn.commit()
+
+        elif self.dialect == "mysql":
+
+            @event.listens_for(self.engine, "connect")
+            def _mysql_timeout(dbapi_conn, _record):
+                with dbapi_conn.cursor() as cur:
+                    try:  # MariaDB: seconds
+                        cur.execute(f"SET SESSION max_statement_time = {float(limit)}")
+                    except Exception:  # MySQL: milliseconds, SELECT only
+                        cur.execute(f"SET SESSION max_execution_time = {int(limit * 1000)}")
+
+        elif self.dialect == "sqlite":
+
+            @event.listens_for(self.engine, "connect")
+            def _sqlite_setup(dbapi_conn, record):
+                record.info["deadline"] = None
+                dbapi_conn.set_progress_handler(
+                    lambda: int(record.info["deadline"] is not None and time.monotonic() > record.info["deadline"]),
+                    10_000,
+                )
+
+            @event.listens_for(self.engine, "before_cursor_execute")
+            def _sqlite_deadline(conn, _cursor, _stmt, _params, _context, _many):
+                conn.connection._connection_record.info["deadline"] = time.monotonic() + limit
+
+    # --- running statements ------------------------------------------------------
+    def _run(self, statement, params: dict | None = None):
+        started = time.perf_counter()
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execute(statement, params or {})
+                columns = list(result.keys())
+                rows = result.fetchall()
+                sql = getattr(result.context, "statement", "") or ""
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._translate(exc) from exc
+        elapsed = time.perf_counter() - started
+        self.trace.append(QueryTrace(sql=sql, seconds=elapsed, rows=len(rows)))
+        log.debug("query %.1f ms, %d rows: %s", elapsed * 1000, len(rows), sql.splitlines()[0][:120])
+        return columns, rows
+
+    def rows(self, statement, params: dict | None = None) -> list[sa.Row]:
+        return self._run(statement, params)[1]
+
+    def frame(self, statement, params: dict | None = None) -> pd.DataFrame:
+        columns, rows = self._run(statement, params)
+        return pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+
+    def _translate(self, exc: sa.exc.SQLAlchemyError) -> DataSourceError:
+        text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        lowered = text.lower()
+        where = self.describe()
+        if "interrupted" in lowered or "statement timeout" in lowered or "max_statement_time" in lowered or "maximum statement execution time" in lowered or "canceling statement" in lowered:
+            return DataSourceError(f"the query took longer than {self.statement_timeout:g} s and was stopped")
+        if "no such table" in lowered or "doesn't exist" in lowered or "does not exist" in lowered and "relation" in lowered:
+            return DataSourceError(f"{where} lacks the canonical tables ({text})")
+        if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)) or "connect" in lowered:
+            return DataSourceError(f"cannot reach the database {where}: {text}")
+        return DataSourceError(f"database error on {where}: {text}")
+
+    # --- health ------------------------------------------------------------------
+    def missing_tables(self) -> list[str]:
+        try:
+            present = set(sa.inspect(self.engine).get_table_names())
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._translate(exc) from exc
+        return [t for t in CANONICAL_TABLES if t not in present]
+
+    def require_tables(self) -> None:
+        missing = self.missing_tables()
+        if missing:
+            raise DataSourceError(f"{self.describe()} lacks the canonical table(s): {', '.join(missing)}")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,88 @@
+"""The canonical tables of METRICS.md as SQLAlchemy Core metadata.
+
+Queries are written against these Table objects; only names matter when the
+database was created by another tool, so a DBA's DDL or `pandas.to_sql` works too.
+"""
+import sqlalchemy as sa
+
+SERVICE_AREAS = ("security", "cleaning", "greening", "repair", "other")
+REQUEST_TYPES = ("repair", "complaint", "inquiry", "suggestion", "praise")
+TICKET_CHANNELS = ("phone", "front_desk", "app", "mailbox", "patrol", "email", "other")
+PRIORITIES = ("urgent", "normal")
+SEVERITIES = ("minor", "important", "major")
+STATUSES = ("open", "in_progress", "resolved", "closed", "cancelled")
+SURVEY_CHANNELS = ("phone", "sms", "visit", "app")
+SATISFACTION_DIMENSIONS = ("attitude", "speed", "result", "professionalism")
+ESCALATION_LEVELS = (1, 2, 3)
+
+metadata = sa.MetaData()
+
+# Short codes are bounded so MySQL can index them; free text stays unbounded.
+_ID = sa.String(64)
+_CODE = sa.String(32)
+
+estates = sa.Table(
+    "estates",
+    metadata,
+    sa.Column("estate_id", _ID, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("city", sa.String(100)),
+    sa.Column("region", sa.String(100)),
+    sa.Column("households", sa.Integer, nullable=False, default=0),
+)
+
+tickets = sa.Table(
+    "tickets",
+    metadata,
+    sa.Column("ticket_id", _ID, primary_key=True),
+    sa.Column("estate_id", _ID, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("channel", _CODE),
+    sa.Column("request_type", _CODE),
+    sa.Column("service_area", _CODE),
+    sa.Column("priority", _CODE),
+    sa.Column("severity", _CODE),
+    sa.Column("status", _CODE),
+    sa.Column("first_response_at", sa.DateTime),
+    sa.Column("resolved_at", sa.DateTime),
+    sa.Column("closed_at", sa.DateTime),
+    sa.Column("escalation_level", sa.Integer, nullable=False, default=0),
+    sa.Column("escalated_at", sa.DateTime),
+    sa.Column("reopened_count", sa.Integer, nullable=False, default=0),
+    sa.Column("owner_name", sa.String(100)),
+    sa.Column("owner_phone", sa.String(40)),
+    sa.Column("room", sa.String(40)),
+    sa.Column("summary", sa.Text),
+    # Period filters are range scans on created_at, alone or within estates.
+    sa.Index("ix_tickets_created_at", "created_at"),
+    sa.Index("ix_tickets_estate_created", "estate_id", "created_at"),
+    sa.Index("ix_tickets_area_created", "service_area", "created_at"),
+)
+
+surveys = sa.Table(
+    "surveys",
+    metadata,
+    sa.Column("survey_id", _ID, primary_key=True),
+    sa.Column("ticket_id", _ID),
+    sa.Column("estate_id", _ID, nullable=False),
+    sa.Column("service_area", _CODE),
+    sa.Column("surveyed_at", sa.DateTime, nullable=False),
+    sa.Column("channel", _CODE),
+    sa.Column("score", sa.Integer),
+    sa.Column("attitude", sa.Integer),
+    sa.Column("speed", sa.Integer),
+    sa.Column("result", sa.Integer),
+    sa.Column("professionalism", sa.Integer),
+    sa.Column("comment", sa.Text),
+    sa.Index("ix_surveys_surveyed_at", "surveyed_at"),
+    sa.Index("ix_surveys_estate_surveyed", "estate_id", "surveyed_at"),
+    # Follow-up coverage looks surveys up by ticket.
+    sa.Index("ix_surveys_ticket_id", "ticket_id"),
+)
+
+CANONICAL_TABLES = ("estates", "tickets", "surveys")
+
+
+def create_schema(engine: sa.Engine) -> None:
+    """Create the canonical tables (and their indexes) where they are missing."""
+    metadata.create_all(engine)

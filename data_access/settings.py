@@ -1,0 +1,74 @@
+"""One validated settings object: environment variables (ESTATE_*) and an optional TOML file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from .schema import PRIORITIES, REQUEST_TYPES
+
+DEFAULT_SLA_HOURS: dict[str, dict[str, float]] = {
+    "repair": {"urgent": 4, "normal": 48},
+    "complaint": {"urgent": 24, "normal": 72},
+    "inquiry": {"urgent": 4, "normal": 24},
+    "suggestion": {"urgent": 72, "normal": 168},
+    "praise": {"urgent": 72, "normal": 168},
+}
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".estate-dashboard"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ESTATE_", extra="ignore")
+
+    db_url: str | None = Field(default=None, description="SQLAlchemy URL of the ticket database")
+    data_dir: Path = Field(default_factory=default_data_dir)
+    timezone: str = "Asia/Shanghai"
+    first_response_target_minutes: float = Field(default=15, gt=0)
+    sla_hours: dict[str, dict[str, float]] = Field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_SLA_HOURS.items()})
+    statement_timeout_seconds: float = Field(default=30, gt=0)
+    # Overdue complaints: the rule that turns a complaint major (METRICS.md).
+    complaint_overdue_days: int = 30
+
+    @field_validator("sla_hours")
+    @classmethod
+    def _complete_sla_table(cls, table: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        merged = {k: dict(v) for k, v in DEFAULT_SLA_HOURS.items()}
+        for request_type, by_priority in table.items():
+            if request_type not in REQUEST_TYPES:
+                raise ValueError(f"unknown request type in SLA table: {request_type}")
+            for priority, hours in by_priority.items():
+                if priority not in PRIORITIES:
+                    raise ValueError(f"unknown priority in SLA table: {priority}")
+                if hours <= 0:
+                    raise ValueError(f"SLA hours must be positive: {request_type}/{priority}")
+                merged[request_type][priority] = float(hours)
+        return merged
+
+    @property
+    def embedded_db_path(self) -> Path:
+        return self.data_dir / "demo.sqlite"
+
+    @property
+    def embedded_db_url(self) -> str:
+        return f"sqlite:///{self.embedded_db_path}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        import os
+
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("ESTATE_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
