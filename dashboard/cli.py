@@ -1,0 +1,169 @@
+"""The `estate-dashboard` command line. Every failure is one clear line on stderr and a non-zero exit."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+
+from data_access import ALL, Database, DataSourceError, FilterError, Filters, ServiceRules, Settings
+from data_access.schema import SERVICE_AREAS
+
+
+class UsageError(Exception):
+    """Bad input on the command line."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _area(text: str) -> str:
+    if text not in SERVICE_AREAS:
+        raise argparse.ArgumentTypeError(f"unknown service area {text!r}; choose from {', '.join(SERVICE_AREAS)}")
+    return text
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, no usage dump
+        sys.stderr.write(f"estate-dashboard: error: {message}\n")
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="estate-dashboard", description="Service analytics for a property group.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def with_db(p, required=False):
+        p.add_argument("--db", help="SQLAlchemy database URL (default: $ESTATE_DB_URL)", required=False)
+        return p
+
+    serve = with_db(commands.add_parser("serve", help="serve the dashboard"))
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_positive, default=8050)
+    serve.add_argument("--workers", type=_positive, default=1, help="gunicorn workers (1 = development server)")
+    serve.add_argument("--debug", action="store_true", help="Dash debug mode (never in production)")
+
+    demo = with_db(commands.add_parser("demo", help="write deterministic demo data"))
+    demo.add_argument("--estates", type=_positive, default=60)
+    demo.add_argument("--tickets", type=_positive, default=300_000)
+    demo.add_argument("--months", type=_positive, default=24)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--end", type=_date, help="last day of the generated history (default: yesterday)")
+    demo.add_argument("--replace", action="store_true", help="drop existing demo rows first")
+
+    metrics = with_db(commands.add_parser("metrics", help="print the figures of METRICS.md"))
+    metrics.add_argument("--from", dest="start", type=_date, required=True)
+    metrics.add_argument("--to", dest="end", type=_date, required=True)
+    metrics.add_argument("--estate", action="append", default=[])
+    metrics.add_argument("--area", action="append", default=[], type=_area)
+    metrics.add_argument("--json", action="store_true", help="machine-readable output (the contract)")
+    return parser
+
+
+def _database(args, settings: Settings, *, fallback_embedded: bool = False) -> Database:
+    url = args.db or settings.db_url
+    if not url:
+        if not fallback_embedded:
+            raise UsageError("no database given: pass --db URL or set ESTATE_DB_URL")
+        url = settings.embedded_db_url
+    return Database(url, statement_timeout=settings.statement_timeout_seconds)
+
+
+def cmd_metrics(args, settings: Settings) -> int:
+    db = _database(args, settings)
+    db.require_tables()
+    filters = Filters(args.start, args.end, estates=args.estate, areas=args.area)
+    _check_estates(db, filters)
+    from data_access.metrics import compute_metrics
+
+    figures = compute_metrics(db, ServiceRules.from_settings(settings), filters, ALL)
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        _print_summary(figures)
+    return 0
+
+
+def _check_estates(db: Database, filters: Filters) -> None:
+    if not filters.estates:
+        return
+    from data_access.catalog import known_estate_ids
+
+    unknown = sorted(filters.estates - known_estate_ids(db, filters.estates))
+    if unknown:
+        raise UsageError(f"unknown estate(s): {', '.join(unknown)}")
+
+
+def _print_summary(figures: dict) -> None:
+    def show(value, unit=""):
+        if value is None:
+            return "—"
+        return f"{value:,.1f}{unit}" if isinstance(value, float) else f"{value:,}{unit}"
+
+    t, fr, res, esc, sat = (figures[k] for k in ("tickets", "first_response", "resolution", "escalations", "satisfaction"))
+    print(f"Period {figures['period']['from']} to {figures['period']['to']}")
+    print(f"  tickets              {show(t['total'])}  ({show(t['per_1000_households'])} per 1,000 households)")
+    print(f"  first reply ≤ {fr['target_minutes']:g} min  {show(fr['within_target_pct'], '%')}, median {show(fr['median_minutes'], ' min')}")
+    print(f"  resolved within SLA  {show(res['within_sla_pct'], '%')}, median {show(res['median_hours'], ' h')}")
+    print(f"  escalations          {show(esc['total'])} ({show(esc['rate_pct'], '%')})")
+    print(f"  CSAT                 {show(sat['csat_pct'], '%')}, mean score {show(sat['mean_score'])}")
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    from data_access.demo import generate_demo
+
+    db = _database(args, settings)
+    end = args.end or (dt.date.today() - dt.timedelta(days=1))
+    summary = generate_demo(
+        db, estates=args.estates, tickets=args.tickets, months=args.months, seed=args.seed, end=end,
+        replace=args.replace, progress=True,
+    )
+    print(summary)
+    return 0
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    from dashboard.server import serve
+
+    return serve(settings, db_url=args.db, host=args.host, port=args.port, workers=args.workers, debug=args.debug)
+
+
+COMMANDS = {"metrics": cmd_metrics, "demo": cmd_demo, "serve": cmd_serve}
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("ESTATE_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        return COMMANDS[args.command](args, settings)
+    except (UsageError, DataSourceError, FilterError) as exc:
+        sys.stderr.write(f"estate-dashboard: error: {exc}\n")
+        return 2 if isinstance(exc, (UsageError, FilterError)) else 1
+    except KeyboardInterrupt:
+        sys.stderr.write("estate-dashboard: interrupted\n")
+        return 130
+    except Exception as exc:  # the last line of defence: never a traceback to a user
+        logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
+        sys.stderr.write(f"estate-dashboard: error: unexpected {type(exc).__name__}: {exc} (set ESTATE_LOG_LEVEL=DEBUG for details)\n")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
