@@ -1,6 +1,7 @@
 """One validated settings object: environment variables (ESTATE_*) and an optional TOML file."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -32,6 +33,22 @@ class Settings(BaseSettings):
     statement_timeout_seconds: float = Field(default=30, gt=0)
     # Overdue complaints: the rule that turns a complaint major (METRICS.md).
     complaint_overdue_days: int = 30
+
+    # Targets that colour the tiles green/amber/red; amber within `amber_margin_pct` points.
+    target_first_response_pct: float = Field(default=90, ge=0, le=100)
+    target_within_sla_pct: float = Field(default=90, ge=0, le=100)
+    target_csat_pct: float = Field(default=85, ge=0, le=100)
+    target_follow_up_coverage_pct: float = Field(default=80, ge=0, le=100)
+    ceiling_escalation_rate_pct: float = Field(default=5, ge=0, le=100)
+    amber_margin_pct: float = Field(default=5, ge=0, le=100)
+    # Estates with fewer tickets in the period are not ranked (too few to judge).
+    attention_min_tickets: int = Field(default=30, ge=1)
+
+    # Serving: cache (Redis when configured, else in-process), a pinned "today" for demos and tests.
+    redis_url: str | None = None
+    cache_seconds: int = Field(default=300, ge=0)
+    today: dt.date | None = None
+    secret_key: str | None = None
 
     @field_validator("sla_hours")
     @classmethod

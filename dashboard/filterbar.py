@@ -1,0 +1,176 @@
+"""The filter bar on every page and its two-way binding with the URL.
+
+The URL is the single source of truth: controls write it, and reading it (first load,
+back and forward, a pasted link) sets the controls. Pages listen to the URL only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from data_access.schema import REQUEST_TYPES, SERVICE_AREAS, TICKET_CHANNELS
+
+from . import i18n, urlstate
+from .periods import COMPARISONS, PRESETS
+from .services import services
+
+CITY_PREFIX = "city:"
+CONTROLS = ("filter-period", "filter-compare", "filter-estates", "filter-areas", "filter-types", "filter-channels")
+
+
+def estate_options(estates, lang: str) -> list[dict]:
+    """Whole cities first (they expand to their estates), then estates grouped by city."""
+    options = []
+    for city, group in estates.groupby(estates["city"].fillna(""), sort=True):
+        if city:
+            options.append({"label": i18n.t("filter.city_all", lang, city=city, count=len(group)), "value": CITY_PREFIX + city})
+    for row in estates.itertuples():
+        options.append({"label": f"{row.city or ''} · {row.name}", "value": row.estate_id, "search": f"{row.name} {row.estate_id} {row.city}"})
+    return options
+
+
+def _multi(control_id: str, label_key: str, options: list[dict], lang: str, placeholder_key: str = "filter.all"):
+    return html.Div(
+        [
+            dbc.Label(i18n.t(label_key, lang), html_for=control_id, className="filter-label"),
+            dcc.Dropdown(id=control_id, options=options, multi=True, placeholder=i18n.t(placeholder_key, lang), searchable=True),
+        ],
+        className="filter-item",
+    )
+
+
+def create_filter_bar(lang: str, estates) -> html.Div:
+    presets = [{"label": i18n.t(f"preset.{p}", lang), "value": p} for p in PRESETS]
+    comparisons = [{"label": i18n.t(f"compare.{c}", lang), "value": c} for c in COMPARISONS]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    dbc.Label(i18n.t("filter.period", lang), html_for="filter-period", className="filter-label"),
+                    dcc.Dropdown(id="filter-period", options=presets, clearable=False, searchable=False),
+                ],
+                className="filter-item filter-narrow",
+            ),
+            html.Div(
+                [
+                    dbc.Label(f"{i18n.t('filter.from', lang)} – {i18n.t('filter.to', lang)}", className="filter-label"),
+                    dcc.DatePickerRange(
+                        id="filter-dates",
+                        display_format="YYYY-MM-DD",
+                        first_day_of_week=1,
+                        minimum_nights=0,
+                        start_date_placeholder_text=i18n.t("filter.from", lang),
+                        end_date_placeholder_text=i18n.t("filter.to", lang),
+                    ),
+                ],
+                className="filter-item filter-dates",
+            ),
+            html.Div(
+                [
+                    dbc.Label(i18n.t("filter.compare", lang), html_for="filter-compare", className="filter-label"),
+                    dcc.Dropdown(id="filter-compare", options=comparisons, clearable=False, searchable=False),
+                ],
+                className="filter-item filter-narrow",
+            ),
+            _multi("filter-estates", "filter.estates", estate_options(estates, lang), lang, "filter.estates_placeholder"),
+            _multi("filter-areas", "filter.areas", [{"label": i18n.area(a, lang), "value": a} for a in SERVICE_AREAS], lang),
+            _multi("filter-types", "filter.types", [{"label": i18n.label("type", t, lang), "value": t} for t in REQUEST_TYPES], lang),
+            _multi("filter-channels", "filter.channels", [{"label": i18n.label("channel", c, lang), "value": c} for c in TICKET_CHANNELS], lang),
+            html.Div(
+                dbc.Button(
+                    [html.I(className="bi bi-arrow-counterclockwise me-1"), i18n.t("filter.reset", lang)],
+                    id="filter-reset", color="link", size="sm", className="filter-reset",
+                ),
+                className="filter-item filter-button",
+            ),
+        ],
+        className="filter-bar",
+        id="filter-bar",
+    )
+
+
+def known_view(search: str | None) -> urlstate.View:
+    """The view in the URL, with estates and cities checked against the user's scope."""
+    svc = services()
+    estates = svc.estates(svc.scope())
+    return urlstate.parse(
+        search,
+        known_estates=set(estates["estate_id"]),
+        known_cities={c for c in estates["city"].dropna()},
+    )
+
+
+def _view_from_controls(period, dates_start, dates_end, compare, estates, areas, types, channels, triggered) -> urlstate.View:
+    start = dt.date.fromisoformat(dates_start[:10]) if dates_start else None
+    end = dt.date.fromisoformat(dates_end[:10]) if dates_end else None
+    if triggered in ("filter-dates",) and start and end:
+        period = "custom"
+    estates = estates or []
+    return urlstate.View(
+        preset=period or "last_week",
+        start=start if period == "custom" else None,
+        end=end if period == "custom" else None,
+        compare=compare or "previous",
+        estates=tuple(e for e in estates if not e.startswith(CITY_PREFIX)),
+        cities=tuple(e[len(CITY_PREFIX):] for e in estates if e.startswith(CITY_PREFIX)),
+        areas=tuple(areas or ()),
+        request_types=tuple(types or ()),
+        channels=tuple(channels or ()),
+    )
+
+
+@callback(
+    Output("url", "search"),
+    Output("filter-period", "value"),
+    Output("filter-dates", "start_date"),
+    Output("filter-dates", "end_date"),
+    Output("filter-compare", "value"),
+    Output("filter-estates", "value"),
+    Output("filter-areas", "value"),
+    Output("filter-types", "value"),
+    Output("filter-channels", "value"),
+    Input("url", "search"),
+    Input("filter-period", "value"),
+    Input("filter-dates", "start_date"),
+    Input("filter-dates", "end_date"),
+    Input("filter-compare", "value"),
+    Input("filter-estates", "value"),
+    Input("filter-areas", "value"),
+    Input("filter-types", "value"),
+    Input("filter-channels", "value"),
+    Input("filter-reset", "n_clicks"),
+)
+def sync_filters_and_url(search, period, start, end, compare, estates, areas, types, channels, _reset):
+    triggered = ctx.triggered_id
+    today = services().today()
+    if triggered == "filter-reset":
+        view = urlstate.View()
+    elif triggered in (None, "url"):
+        view = known_view(search)
+    else:
+        view = _view_from_controls(period, start, end, compare, estates, areas, types, channels, triggered)
+    period_start, period_end = view.period(today)
+    query = urlstate.to_query(view)
+    controls = (
+        view.preset,
+        period_start.isoformat(),
+        period_end.isoformat(),
+        view.compare,
+        [CITY_PREFIX + c for c in view.cities] + list(view.estates),
+        list(view.areas),
+        list(view.request_types),
+        list(view.channels),
+    )
+    # A link's own wording is kept (its notes stay visible); control changes write the canonical form.
+    new_search = query if triggered not in (None, "url") and query != (search or "") else no_update
+    return (new_search, *controls)
+
+
+@callback(Output("url-notes", "children"), Output("url-notes", "is_open"), Input("url", "search"), State("lang", "data"))
+def show_cleaned_parameters(search, lang):
+    view = known_view(search)
+    if not view.notes:
+        return "", False
+    return i18n.t("app.cleaned_url", lang, detail="; ".join(view.notes)), True

@@ -1,0 +1,111 @@
+"""Languages: the message catalogue (dashboard/catalogue/*.toml, every key in en and zh) and
+locale-aware number and date formatting through Babel.
+
+The language is a cookie (`lang`), so server-rendered layouts and callbacks alike know it
+and the choice is remembered; a figure shown as None is "—", never 0.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+
+LANGUAGES = ("zh", "en")
+DEFAULT_LANGUAGE = "zh"
+LOCALES = {"zh": "zh_CN", "en": "en_GB"}
+MISSING = "—"
+CATALOGUE_DIR = Path(__file__).parent / "catalogue"
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    messages: dict[str, dict[str, str]] = {}
+    for path in sorted(CATALOGUE_DIR.glob("*.toml")):
+        with path.open("rb") as handle:
+            for key, texts in tomllib.load(handle).items():
+                if key in messages:
+                    raise ValueError(f"message {key!r} defined twice ({path.name})")
+                missing = [lang for lang in LANGUAGES if lang not in texts]
+                if missing:
+                    raise ValueError(f"message {key!r} in {path.name} lacks {missing}")
+                messages[key] = texts
+    return messages
+
+
+def normalise_language(value: str | None) -> str:
+    if not value:
+        return DEFAULT_LANGUAGE
+    value = value.lower()
+    if value.startswith("en"):
+        return "en"
+    if value.startswith("zh"):
+        return "zh"
+    return DEFAULT_LANGUAGE
+
+
+def t(key: str, lang: str, **values) -> str:
+    """The message `key` in `lang`, with {placeholders} filled in."""
+    entry = catalogue().get(key)
+    if entry is None:
+        raise KeyError(f"no message {key!r} in the catalogue")
+    text = entry[normalise_language(lang)]
+    return text.format(**values) if values else text
+
+
+def locale(lang: str) -> str:
+    return LOCALES[normalise_language(lang)]
+
+
+def number(value, lang: str, digits: int = 0) -> str:
+    if value is None:
+        return MISSING
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_numbers.format_decimal(value, format=pattern, locale=locale(lang))
+
+
+def percent(value, lang: str, digits: int = 1) -> str:
+    """A value already in percent (0-100)."""
+    if value is None:
+        return MISSING
+    return f"{number(value, lang, digits)}%"
+
+
+def minutes(value, lang: str) -> str:
+    if value is None:
+        return MISSING
+    return t("unit.minutes", lang, value=number(value, lang, 1))
+
+
+def hours(value, lang: str) -> str:
+    if value is None:
+        return MISSING
+    return t("unit.hours", lang, value=number(value, lang, 1))
+
+
+def date(value: dt.date | None, lang: str, fmt: str = "medium") -> str:
+    if value is None:
+        return MISSING
+    return babel_dates.format_date(value, format=fmt, locale=locale(lang))
+
+
+def date_range(start: dt.date, end: dt.date, lang: str) -> str:
+    return f"{date(start, lang)} – {date(end, lang)}"
+
+
+def datetime(value: dt.datetime | None, lang: str) -> str:
+    if value is None:
+        return MISSING
+    return babel_dates.format_datetime(value, format="short", locale=locale(lang))
+
+
+def area(key: str, lang: str) -> str:
+    return t(f"area.{key}", lang)
+
+
+def label(group: str, key, lang: str) -> str:
+    """A coded value's name (request type, channel, priority, severity...)."""
+    return t(f"{group}.{key}", lang)

@@ -1,0 +1,131 @@
+"""The shell around every page: header with navigation and language switch, filter bar,
+message banners, and the page itself under a loading indicator."""
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import Input, Output, clientside_callback, dcc, html
+
+from data_access import DataSourceError
+
+from . import filterbar, i18n
+from .services import services
+
+NAV = ("overview", "response", "escalations", "satisfaction", "estates", "tickets", "methodology")
+
+
+def current_language() -> str:
+    """The language cookie, else the browser's preference, else Chinese."""
+    if not flask.has_request_context():
+        return i18n.DEFAULT_LANGUAGE
+    chosen = flask.request.cookies.get("lang")
+    if chosen:
+        return i18n.normalise_language(chosen)
+    best = flask.request.accept_languages.best_match(["zh", "zh-CN", "en"])
+    return i18n.normalise_language(best)
+
+
+def _page_path(name: str) -> str:
+    return "/" if name == "overview" else f"/{name}"
+
+
+def _header(lang: str, data_as_of: str) -> dbc.Navbar:
+    links = [
+        dbc.NavItem(dbc.NavLink(i18n.t(f"nav.{name}", lang), href=_page_path(name), id=f"nav-{name}", active="exact"))
+        for name in NAV
+    ]
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                html.A(
+                    [html.Img(src=dash.get_asset_url("logo.svg"), height="30", className="me-2"), html.Span(i18n.t("app.title", lang), className="brand-title")],
+                    href="/",
+                    className="navbar-brand d-flex align-items-center",
+                ),
+                dbc.NavbarToggler(id="nav-toggle"),
+                dbc.Collapse(dbc.Nav(links, navbar=True, className="me-auto"), id="nav-collapse", navbar=True),
+                html.Span(data_as_of, className="data-as-of me-3", id="data-as-of"),
+                dbc.Button(i18n.t("app.language_switch", lang), id="language-switch", color="light", size="sm", outline=True),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="app-header",
+    )
+
+
+def shell() -> html.Div:
+    lang = current_language()
+    svc = services()
+    try:
+        estates = svc.estates(svc.scope())
+        latest = svc.data_as_of()
+        data_as_of = i18n.t("app.data_as_of", lang, when=i18n.datetime(latest, lang)) if latest else ""
+        db_problem = None
+    except DataSourceError as exc:
+        import pandas as pd
+
+        estates = pd.DataFrame(columns=["estate_id", "name", "city", "region", "households"])
+        data_as_of, db_problem = "", str(exc)
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="lang", data=lang),
+            _header(lang, data_as_of),
+            html.Div(filterbar.create_filter_bar(lang, estates), className="filter-shell"),
+            dbc.Container(
+                [
+                    dbc.Alert(id="url-notes", is_open=False, color="warning", dismissable=True, className="mt-2"),
+                    dbc.Alert(
+                        i18n.t("app.db_error", lang, detail=db_problem) if db_problem else "",
+                        id="db-alert", is_open=bool(db_problem), color="danger", className="mt-2",
+                    ),
+                    dcc.Loading(dash.page_container, type="dot", delay_show=250, color="#2563eb", id="page-loading"),
+                ],
+                fluid=True,
+                className="page-body",
+            ),
+        ],
+        className=f"app lang-{lang}",
+        lang="zh-CN" if lang == "zh" else "en",
+    )
+
+
+# Switching language sets the cookie and reloads: every label, axis and number is rendered anew.
+clientside_callback(
+    """
+    function(n, lang) {
+        if (!n) { return window.dash_clientside.no_update; }
+        const next = lang === 'zh' ? 'en' : 'zh';
+        document.cookie = 'lang=' + next + ';path=/;max-age=31536000;SameSite=Lax';
+        window.location.reload();
+        return next;
+    }
+    """,
+    Output("lang", "data"),
+    Input("language-switch", "n_clicks"),
+    dash.State("lang", "data"),
+    prevent_initial_call=True,
+)
+
+# Navigation links keep the filters: the query string travels with them.
+clientside_callback(
+    """
+    function(search) {
+        const paths = %s;
+        return paths.map(p => p + (search || ''));
+    }
+    """
+    % [_page_path(n) for n in NAV],
+    [Output(f"nav-{name}", "href") for name in NAV],
+    Input("url", "search"),
+)
+
+clientside_callback(
+    "function(n, open) { return n ? !open : open; }",
+    Output("nav-collapse", "is_open"),
+    Input("nav-toggle", "n_clicks"),
+    dash.State("nav-collapse", "is_open"),
+)

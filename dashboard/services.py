@@ -1,0 +1,104 @@
+"""What callbacks call: the data layer behind a result cache, bound to one database.
+
+Results are cached (Flask-Caching: Redis when configured, in-process otherwise) under a
+key built from the canonical form of the question, so every worker shares them and one
+filter change never runs the same query twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+
+import flask
+import pandas as pd
+from flask_caching import Cache
+
+from data_access import ALL, Database, Filters, Scope, ServiceRules, Settings
+from data_access import aggregates, catalog, metrics
+
+EXTENSION = "estate_dashboard"
+
+
+def _canonical(value) -> object:
+    if isinstance(value, Filters):
+        return {
+            "start": value.start.isoformat(),
+            "end": value.end.isoformat(),
+            "estates": sorted(value.estates),
+            "areas": sorted(value.areas),
+            "channels": sorted(value.channels),
+            "types": sorted(value.request_types),
+        }
+    if isinstance(value, Database):
+        return value.describe()
+    if isinstance(value, ServiceRules):
+        return repr(value)
+    if isinstance(value, Scope):
+        return None if value.estates is None else sorted(value.estates)
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class Services:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.rules = ServiceRules.from_settings(settings)
+        self.cache = Cache(
+            config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url, "CACHE_KEY_PREFIX": "estate:"}
+            if settings.redis_url
+            else {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+        )
+
+    def init_app(self, server: flask.Flask) -> None:
+        self.cache.init_app(server)
+        server.extensions[EXTENSION] = self
+
+    # --- caching -------------------------------------------------------------------
+    def cached(self, name: str, compute: Callable, *args, **kwargs):
+        key_source = json.dumps([name, _canonical(list(args)), {k: _canonical(v) for k, v in sorted(kwargs.items())}])
+        key = name + ":" + hashlib.sha256(key_source.encode()).hexdigest()[:32]
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        value = compute(*args, **kwargs)
+        self.cache.set(key, value, timeout=self.settings.cache_seconds)
+        return value
+
+    # --- the questions pages ask ---------------------------------------------------
+    def today(self) -> dt.date:
+        return self.settings.today or dt.date.today()
+
+    def scope(self) -> Scope:
+        """The signed-in user's estates. Sign-in arrives with access control; until then, all."""
+        return ALL
+
+    def estates(self, scope: Scope) -> pd.DataFrame:
+        return self.cached("estates", catalog.estate_list, self.db, scope)
+
+    def city_estates(self, scope: Scope) -> dict[str, list[str]]:
+        frame = self.estates(scope)
+        return {city: sorted(group["estate_id"]) for city, group in frame.groupby(frame["city"].fillna(""))}
+
+    def metrics(self, filters: Filters, scope: Scope) -> dict:
+        return self.cached("metrics", metrics.compute_metrics, self.db, self.rules, filters, scope)
+
+    def ticket_summary(self, filters: Filters, scope: Scope, by: tuple[str, ...] = ()) -> pd.DataFrame:
+        return self.cached("ticket_summary", aggregates.ticket_summary, self.db, self.rules, filters, scope, tuple(by))
+
+    def survey_summary(self, filters: Filters, scope: Scope, by: tuple[str, ...] = ()) -> pd.DataFrame:
+        return self.cached("survey_summary", aggregates.survey_summary, self.db, filters, scope, tuple(by))
+
+    def data_as_of(self) -> dt.datetime | None:
+        return self.cached("data_as_of", catalog.latest_ticket_time, self.db)
+
+
+def services() -> Services:
+    return flask.current_app.extensions[EXTENSION]

@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn: `gunicorn dashboard.wsgi:server` (database from ESTATE_DB_URL)."""
+from .app import create_app
+
+app = create_app()
+server = app.server

@@ -1,0 +1,41 @@
+"""Every headline figure per estate: the league table, heatmaps and "needs attention"."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .aggregates import survey_summary, ticket_summary
+from .catalog import estate_list
+from .database import Database
+from .filters import Filters, Scope
+from .rules import ServiceRules
+
+LEAGUE_COLUMNS = [
+    "estate_id", "name", "city", "region", "households", "tickets", "per_1000_households",
+    "within_target_pct", "response_median", "within_sla_pct", "resolution_median", "escalations",
+    "escalation_rate_pct", "complaints", "severity_major", "overdue_30d", "responses", "csat_pct", "mean_score",
+    "follow_up_coverage_pct",
+]
+
+
+def estate_league(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by_area: bool = False) -> pd.DataFrame:
+    """One row per estate in scope and filter (per estate and area when `by_area`), estates
+    without tickets included with null figures, so nobody silently drops off the table."""
+    by = ("estate_id", "service_area") if by_area else ("estate_id",)
+    tickets = ticket_summary(db, rules, filters, scope, by=by)
+    surveys = survey_summary(db, filters, scope, by=by)[[*by, "responses", "csat_pct", "mean_score"]]
+    estates = estate_list(db, scope)
+    allowed = scope.allowed_estates(filters.estates)
+    if allowed is not None:
+        estates = estates[estates["estate_id"].isin(allowed)]
+    frame = tickets.merge(surveys, on=list(by), how="outer")
+    frame = estates.merge(frame, on="estate_id", how="left" if not by_area else "inner")
+    frame["tickets"] = frame["tickets"].fillna(0).astype(int)
+    for column in ("escalations", "complaints", "severity_major", "overdue_30d", "responses"):
+        frame[column] = frame[column].fillna(0).astype(int)
+    households = pd.to_numeric(frame["households"], errors="coerce")
+    frame["per_1000_households"] = (1000.0 * frame["tickets"] / households).where(households > 0)
+    columns = LEAGUE_COLUMNS + (["service_area"] if by_area else [])
+    frame = frame[columns].copy()
+    numeric = [c for c in columns if c not in ("estate_id", "name", "city", "region", "service_area")]
+    frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce")
+    return frame.sort_values(["city", "name"]).reset_index(drop=True)
