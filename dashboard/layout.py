@@ -30,7 +30,7 @@ def _page_path(name: str) -> str:
     return "/" if name == "overview" else f"/{name}"
 
 
-def _header(lang: str, data_as_of: str) -> dbc.Navbar:
+def _header(lang: str) -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(i18n.t(f"nav.{name}", lang), href=_page_path(name), id=f"nav-{name}", active="exact"))
         for name in NAV
@@ -45,8 +45,7 @@ def _header(lang: str, data_as_of: str) -> dbc.Navbar:
                 ),
                 dbc.NavbarToggler(id="nav-toggle"),
                 dbc.Collapse(dbc.Nav(links, navbar=True, className="me-auto"), id="nav-collapse", navbar=True),
-                html.Span(data_as_of, className="data-as-of me-3", id="data-as-of"),
-                dbc.Button(i18n.t("app.language_switch", lang), id="language-switch", color="light", size="sm", outline=True),
+                dbc.Button(i18n.t("app.language_switch", lang), id="language-switch", color="light", size="sm", outline=True, className="language-switch"),
             ],
             fluid=True,
         ),
@@ -73,8 +72,11 @@ def shell() -> html.Div:
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="lang", data=lang),
-            _header(lang, data_as_of),
-            html.Div(filterbar.create_filter_bar(lang, estates), className="filter-shell"),
+            _header(lang),
+            html.Div(
+                [filterbar.create_filter_bar(lang, estates), html.Div(data_as_of, className="data-as-of", id="data-as-of")],
+                className="filter-shell",
+            ),
             dbc.Container(
                 [
                     dbc.Alert(id="url-notes", is_open=False, color="warning", dismissable=True, className="mt-2"),

@@ -9,9 +9,9 @@ from .. import i18n
 from .common import AREA_COLOURS, COMPARISON_COLOUR, base_layout, empty_figure
 
 
-def area_tickets(current: dict, comparison: dict, lang: str) -> go.Figure:
+def area_tickets(current: dict, comparison: dict, lang: str, *, titled: bool = False) -> go.Figure:
     """Tickets per service area, this period beside the comparison period. Click a bar to filter."""
-    title = i18n.t("overview.chart_area_tickets", lang)
+    title = i18n.t("overview.chart_area_tickets", lang) if titled else None
     counts = [current["by_area"][a]["tickets"] for a in SERVICE_AREAS]
     if sum(counts) == 0:
         return empty_figure(lang, title=title)
