@@ -31,11 +31,22 @@ def estate_options(estates, lang: str) -> list[dict]:
     return options
 
 
+def dropdown_labels(lang: str) -> dict:
+    """The dropdown's own words (search, select all...) in the user's language."""
+    keys = ("select_all", "deselect_all", "search", "clear_search", "clear_selection", "no_options_found")
+    labels = {key: i18n.t(f"dropdown.{key}", lang) for key in keys}
+    labels["selected_count"] = i18n.t("dropdown.selected_count", lang)  # keeps its {num_selected}
+    return labels
+
+
 def _multi(control_id: str, label_key: str, options: list[dict], lang: str, placeholder_key: str = "filter.all"):
     return html.Div(
         [
             dbc.Label(i18n.t(label_key, lang), html_for=control_id, className="filter-label"),
-            dcc.Dropdown(id=control_id, options=options, multi=True, placeholder=i18n.t(placeholder_key, lang), searchable=True),
+            dcc.Dropdown(
+                id=control_id, options=options, multi=True, searchable=True,
+                placeholder=i18n.t(placeholder_key, lang), labels=dropdown_labels(lang),
+            ),
         ],
         className="filter-item",
     )
@@ -49,7 +60,7 @@ def create_filter_bar(lang: str, estates) -> html.Div:
             html.Div(
                 [
                     dbc.Label(i18n.t("filter.period", lang), html_for="filter-period", className="filter-label"),
-                    dcc.Dropdown(id="filter-period", options=presets, clearable=False, searchable=False),
+                    dcc.Dropdown(id="filter-period", options=presets, clearable=False, searchable=False, labels=dropdown_labels(lang)),
                 ],
                 className="filter-item filter-narrow",
             ),
@@ -70,7 +81,7 @@ def create_filter_bar(lang: str, estates) -> html.Div:
             html.Div(
                 [
                     dbc.Label(i18n.t("filter.compare", lang), html_for="filter-compare", className="filter-label"),
-                    dcc.Dropdown(id="filter-compare", options=comparisons, clearable=False, searchable=False),
+                    dcc.Dropdown(id="filter-compare", options=comparisons, clearable=False, searchable=False, labels=dropdown_labels(lang)),
                 ],
                 className="filter-item filter-narrow",
             ),

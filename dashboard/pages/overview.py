@@ -8,7 +8,7 @@ from dash import Input, Output, State, callback, html, no_update
 from data_access import DataSourceError
 from data_access.schema import SERVICE_AREAS
 from data_access.league import estate_league
-from data_access.ticket_lists import complaint_watchlist
+from data_access.ticket_lists import complaint_watchlist, complaint_watchlist_count
 
 from .. import i18n, urlstate
 from ..components import create_card, create_graph, create_table, create_tile
@@ -45,6 +45,8 @@ def layout(**_query):
 
 
 dash.register_page(__name__, path="/", name="Overview", order=0, layout=layout)
+
+WATCHLIST_ROWS = 12  # the oldest; the Tickets page lists them all
 
 
 def _area_panel(current: dict, lang: str) -> html.Div:
@@ -95,7 +97,7 @@ def _attention_table(frame, lang: str):
     return create_table(columns, rows, table_id="attention-table", empty_text=i18n.t("overview.attention_none", lang))
 
 
-def _watchlist_table(frame, lang: str):
+def _watchlist_table(frame, total: int, lang: str):
     columns = [
         ("ticket", i18n.t("overview.ticket", lang)),
         ("estate", i18n.t("filter.estates", lang)),
@@ -115,7 +117,11 @@ def _watchlist_table(frame, lang: str):
         }
         for r in frame.itertuples()
     ]
-    return create_table(columns, rows, table_id="watchlist-table", empty_text=i18n.t("overview.watchlist_none", lang))
+    table = create_table(columns, rows, table_id="watchlist-table", empty_text=i18n.t("overview.watchlist_none", lang))
+    if total <= len(rows):
+        return table
+    more = i18n.t("overview.watchlist_more", lang, shown=len(rows), total=i18n.number(total, lang))
+    return html.Div([table, html.Div(more, className="empty-note", id="watchlist-more")])
 
 
 @callback(
@@ -142,7 +148,9 @@ def update_overview(search, lang):
         current = svc.metrics(filters, scope)
         comparison = svc.metrics(comparison_filters, scope)
         league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope)
-        watch = svc.cached("watchlist", complaint_watchlist, svc.db, filters, scope, overdue_days=svc.rules.complaint_overdue_days, limit=50)
+        overdue_days = svc.rules.complaint_overdue_days
+        watch = svc.cached("watchlist", complaint_watchlist, svc.db, filters, scope, overdue_days=overdue_days, limit=WATCHLIST_ROWS)
+        watch_total = svc.cached("watchlist_count", complaint_watchlist_count, svc.db, filters, scope, overdue_days=overdue_days)
     except DataSourceError as exc:
         return (no_update,) * 6 + (i18n.t("app.db_error", lang, detail=str(exc)), True)
     caption = i18n.t(
@@ -161,7 +169,7 @@ def update_overview(search, lang):
         _area_panel(current, lang),
         area_tickets(current, comparison, lang),
         _attention_table(attention, lang),
-        _watchlist_table(watch, lang),
+        _watchlist_table(watch, watch_total, lang),
         "",
         False,
     )

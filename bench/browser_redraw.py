@@ -1,0 +1,79 @@
+"""How long a filter change takes to redraw a page in headless Chromium, on the demo database.
+
+    .venv/bin/python bench/browser_redraw.py [--db URL] [--repeat 5]
+
+Serves the dashboard on a loopback port, opens each page, then changes a filter by choosing an
+area in the filter bar and times the moment the click happens until Dash has no callback pending.
+The cache is cleared before every change, so the times include the database.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import socket
+import statistics
+import threading
+import time
+
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from dashboard.services import EXTENSION
+from data_access import Settings
+
+PAGES = ("/", "/response", "/escalations", "/satisfaction", "/estates", "/tickets")
+AREAS = ("Security", "Cleaning", "Greening", "Repair", "Other")
+IDLE = "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default=None, help="database URL (default: the embedded demo database)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
+    args = parser.parse_args()
+    settings = Settings(today=args.today) if args.today else Settings()
+    app = create_app(settings, args.db or settings.embedded_db_url)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cache = app.server.extensions[EXTENSION].cache
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.context.add_cookies([{"name": "lang", "value": "en", "domain": "127.0.0.1", "path": "/"}])
+        print(f"{'page':<14} {'first load ms':>14} {'filter change ms (median / max)':>34}")
+        for path in PAGES:
+            started = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}{path}?period=last_4_weeks")
+            page.wait_for_function(IDLE)
+            page.wait_for_load_state("networkidle")
+            first = (time.perf_counter() - started) * 1000
+            changes = []
+            for i in range(args.repeat):
+                with app.server.app_context():
+                    cache.clear()
+                page.click("#filter-areas")
+                option = page.locator(f".dash-dropdown-option:has-text('{AREAS[i % len(AREAS)]}')")
+                started = time.perf_counter()
+                option.click()
+                page.wait_for_timeout(30)
+                page.wait_for_function(IDLE)
+                page.wait_for_load_state("networkidle")
+                changes.append((time.perf_counter() - started) * 1000)
+                page.keyboard.press("Escape")
+            print(f"{path:<14} {first:>14.0f} {statistics.median(changes):>20.0f} / {max(changes):.0f}")
+        browser.close()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
