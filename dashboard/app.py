@@ -1,31 +1,50 @@
 """The Dash app factory: one app per database, pages from dashboard/pages, a shell around them."""
 from __future__ import annotations
 
+import secrets
 from importlib import import_module
 from pathlib import Path
 
 import dash
 import flask
 
-from data_access import Database, Settings
+from data_access import Database, DataSourceError, Settings
 
-from . import layout
+from . import audit, layout
+from .auth import init_auth
+from .hardening import init_hardening
 from .services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOTSTRAP_STATIC = Path(__import__("flask_bootstrap").__file__).parent / "static" / "bootstrap5"
 
 
+def _secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.sign_in_required:
+        raise DataSourceError("sign-in is configured but ESTATE_SECRET_KEY is not: set a long random secret")
+    return secrets.token_hex(32)  # demo without sign-in: sessions only carry the CSRF token
+
+
 def create_app(settings: Settings | None = None, db_url: str | None = None) -> dash.Dash:
     settings = settings or Settings()
     db = Database(db_url or settings.db_url or settings.embedded_db_url, statement_timeout=settings.statement_timeout_seconds)
     server = flask.Flask(__name__)
-    server.config["SECRET_KEY"] = settings.secret_key or "estate-dashboard-demo"
+    server.config["SECRET_KEY"] = _secret_key(settings)
     Services(settings, db).init_app(server)
+    audit.configure(settings.audit_log_path)
+    init_hardening(server, settings)
+    init_auth(server, settings)
 
     @server.route("/vendor/bootstrap/<path:filename>")
     def bootstrap_static(filename: str):  # Bootstrap served locally: meeting rooms may have no internet
         return flask.send_from_directory(BOOTSTRAP_STATIC, filename, max_age=86400)
+
+    @server.route("/health")
+    def health():  # for load balancers: is this worker able to reach its database?
+        up = server.extensions["estate_dashboard"].database_is_up()
+        return flask.jsonify({"database": "ok" if up else "unreachable"}), 200 if up else 503
 
     app = dash.Dash(
         __name__,

@@ -8,6 +8,9 @@ import logging
 import os
 import sys
 
+from pydantic import ValidationError
+from pydantic_settings.exceptions import SettingsError
+
 from data_access import ALL, Database, DataSourceError, FilterError, Filters, ServiceRules, Settings
 from data_access.schema import SERVICE_AREAS
 
@@ -67,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--end", type=_date, help="last day of the generated history (default: yesterday)")
     demo.add_argument("--replace", action="store_true", help="drop existing demo rows first")
 
+    hash_password = commands.add_parser("hash-password", help="hash a password for the users table of the settings")
+    hash_password.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
     metrics = with_db(commands.add_parser("metrics", help="print the figures of METRICS.md"))
     metrics.add_argument("--from", dest="start", type=_date, required=True)
     metrics.add_argument("--to", dest="end", type=_date, required=True)
@@ -76,17 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _database(args, settings: Settings, *, fallback_embedded: bool = False) -> Database:
+def _database(args, settings: Settings, *, fallback_embedded: bool = False, must_exist: bool = False) -> Database:
     url = args.db or settings.db_url
     if not url:
         if not fallback_embedded:
             raise UsageError("no database given: pass --db URL or set ESTATE_DB_URL")
         url = settings.embedded_db_url
-    return Database(url, statement_timeout=settings.statement_timeout_seconds)
+    db = Database(url, statement_timeout=settings.statement_timeout_seconds)
+    # SQLite would silently create an empty file for a mistyped path.
+    path = db.url.database if db.dialect == "sqlite" else None
+    if must_exist and path and path != ":memory:" and not path.startswith("file:") and not os.path.exists(path):
+        raise UsageError(f"the SQLite database {path} does not exist")
+    return db
 
 
 def cmd_metrics(args, settings: Settings) -> int:
-    db = _database(args, settings)
+    db = _database(args, settings, must_exist=True)
     db.require_tables()
     filters = Filters(args.start, args.end, estates=args.estate, areas=args.area)
     _check_estates(db, filters)
@@ -144,7 +155,24 @@ def cmd_serve(args, settings: Settings) -> int:
     return serve(settings, db_url=args.db, host=args.host, port=args.port, workers=args.workers, debug=args.debug)
 
 
-COMMANDS = {"metrics": cmd_metrics, "demo": cmd_demo, "serve": cmd_serve}
+def cmd_hash_password(args, settings: Settings) -> int:
+    import getpass
+
+    from dashboard.auth import hash_password
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Again: "):
+            raise UsageError("the two passwords differ")
+    if len(password) < 8:
+        raise UsageError("a password needs at least 8 characters")
+    print(hash_password(password))
+    return 0
+
+
+COMMANDS = {"metrics": cmd_metrics, "demo": cmd_demo, "serve": cmd_serve, "hash-password": cmd_hash_password}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
+    except (ValidationError, SettingsError) as exc:
+        first = str(exc).replace("\n", " ")[:300]
+        sys.stderr.write(f"estate-dashboard: error: invalid settings: {first}\n")
+        return 2
+    try:
         return COMMANDS[args.command](args, settings)
     except (UsageError, DataSourceError, FilterError) as exc:
         sys.stderr.write(f"estate-dashboard: error: {exc}\n")

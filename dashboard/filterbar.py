@@ -10,6 +10,7 @@ import datetime as dt
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from data_access import DataSourceError
 from data_access.schema import REQUEST_TYPES, SERVICE_AREAS, TICKET_CHANNELS
 
 from . import i18n, urlstate
@@ -105,7 +106,10 @@ def create_filter_bar(lang: str, estates) -> html.Div:
 def known_view(search: str | None) -> urlstate.View:
     """The view in the URL, with estates and cities checked against the user's scope."""
     svc = services()
-    estates = svc.estates(svc.scope())
+    try:
+        estates = svc.estates(svc.scope())
+    except DataSourceError:  # the banner reports it; the view still parses
+        return urlstate.parse(search)
     return urlstate.parse(
         search,
         known_estates=set(estates["estate_id"]),

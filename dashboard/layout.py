@@ -5,13 +5,15 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import flask
-from dash import Input, Output, clientside_callback, dcc, html
+from dash import Input, Output, callback, clientside_callback, dcc, html
 
 from data_access import DataSourceError
 
 from . import filterbar, i18n
+from .auth import current_user
 from .services import services
 
+RETRY_SECONDS = 5
 NAV = ("overview", "response", "escalations", "satisfaction", "estates", "tickets", "methodology")
 
 
@@ -30,6 +32,20 @@ def _page_path(name: str) -> str:
     return "/" if name == "overview" else f"/{name}"
 
 
+def _user_menu(lang: str):
+    user = current_user()
+    if user is None or not services().settings.sign_in_required:
+        return None
+    return html.Span(
+        [
+            html.I(className="bi bi-person-circle me-1"),
+            html.Span(f"{user.display_name} · {i18n.t(f'auth.role.{user.role}', lang)}", id="signed-in-user"),
+            html.A(i18n.t("auth.sign_out", lang), href="/logout", className="ms-2 sign-out", id="sign-out"),
+        ],
+        className="user-menu me-3",
+    )
+
+
 def _header(lang: str) -> dbc.Navbar:
     links = [
         dbc.NavItem(dbc.NavLink(i18n.t(f"nav.{name}", lang), href=_page_path(name), id=f"nav-{name}", active="exact"))
@@ -45,6 +61,7 @@ def _header(lang: str) -> dbc.Navbar:
                 ),
                 dbc.NavbarToggler(id="nav-toggle"),
                 dbc.Collapse(dbc.Nav(links, navbar=True, className="me-auto"), id="nav-collapse", navbar=True),
+                _user_menu(lang),
                 dbc.Button(i18n.t("app.language_switch", lang), id="language-switch", color="light", size="sm", outline=True, className="language-switch"),
             ],
             fluid=True,
@@ -72,6 +89,9 @@ def shell() -> html.Div:
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="lang", data=lang),
+            # While the database is unreachable, poll it; reload the page once it answers again.
+            dcc.Store(id="db-recovered"),
+            dcc.Interval(id="db-retry", interval=RETRY_SECONDS * 1000, disabled=not db_problem),
             _header(lang),
             html.Div(
                 [filterbar.create_filter_bar(lang, estates), html.Div(data_as_of, className="data-as-of", id="data-as-of")],
@@ -130,4 +150,22 @@ clientside_callback(
     Output("nav-collapse", "is_open"),
     Input("nav-toggle", "n_clicks"),
     dash.State("nav-collapse", "is_open"),
+)
+
+
+@callback(Output("db-retry", "disabled"), Input("db-alert", "is_open"))
+def poll_while_database_is_down(alert_open):
+    return not alert_open
+
+
+@callback(Output("db-recovered", "data"), Input("db-retry", "n_intervals"), prevent_initial_call=True)
+def check_database(_n):
+    return services().database_is_up()
+
+
+clientside_callback(
+    "function(up) { if (up) { window.location.reload(); } return window.dash_clientside.no_update; }",
+    Output("db-recovered", "id"),
+    Input("db-recovered", "data"),
+    prevent_initial_call=True,
 )

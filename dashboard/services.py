@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 import flask
 import pandas as pd
+import sqlalchemy as sa
 from flask_caching import Cache
 
-from data_access import ALL, Database, Filters, Scope, ServiceRules, Settings
+from data_access import Database, DataSourceError, Filters, Scope, ServiceRules, Settings
 from data_access import aggregates, catalog, metrics
 
 EXTENSION = "estate_dashboard"
@@ -77,8 +78,18 @@ class Services:
         return self.settings.today or dt.date.today()
 
     def scope(self) -> Scope:
-        """The signed-in user's estates. Sign-in arrives with access control; until then, all."""
-        return ALL
+        """The signed-in user's estates; nothing at all for a request without a user."""
+        from .auth import current_user
+
+        user = current_user()
+        return user.scope if user else Scope.of(())
+
+    def personal_data(self) -> bool:
+        """Whether the signed-in user may see owners' names, phones and rooms."""
+        from .auth import current_user
+
+        user = current_user()
+        return bool(user and user.personal_data)
 
     def estates(self, scope: Scope) -> pd.DataFrame:
         return self.cached("estates", catalog.estate_list, self.db, scope)
@@ -95,6 +106,13 @@ class Services:
 
     def survey_summary(self, filters: Filters, scope: Scope, by: tuple[str, ...] = ()) -> pd.DataFrame:
         return self.cached("survey_summary", aggregates.survey_summary, self.db, filters, scope, tuple(by))
+
+    def database_is_up(self) -> bool:
+        try:
+            self.db.rows(sa.text("SELECT 1"))
+            return True
+        except DataSourceError:
+            return False
 
     def data_as_of(self) -> dt.datetime | None:
         return self.cached("data_as_of", catalog.latest_ticket_time, self.db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from .schema import PRIORITIES, REQUEST_TYPES
@@ -20,6 +20,28 @@ DEFAULT_SLA_HOURS: dict[str, dict[str, float]] = {
 
 def default_data_dir() -> Path:
     return Path.home() / ".estate-dashboard"
+
+
+ROLES = ("director", "analyst", "estate_manager")
+
+
+class UserAccount(BaseModel):
+    """One person who may sign in. Directors and analysts see every estate; an estate manager
+    sees the listed estates; owners' personal data only with `personal_data`."""
+
+    username: str = Field(min_length=1, max_length=100)
+    password_hash: str = Field(min_length=20, description="from `estate-dashboard hash-password`")
+    role: str = "analyst"
+    estates: list[str] = Field(default_factory=list)
+    personal_data: bool = False
+    display_name: str | None = None
+
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, role: str) -> str:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        return role
 
 
 class Settings(BaseSettings):
@@ -50,6 +72,12 @@ class Settings(BaseSettings):
     today: dt.date | None = None
     secret_key: str | None = None
 
+    # Access: sign-in is on as soon as users are configured (off for the embedded demo).
+    users: list[UserAccount] = Field(default_factory=list)
+    session_cookie_secure: bool = False  # set true behind HTTPS
+    session_hours: float = Field(default=12, gt=0)
+    audit_log: Path | None = None  # default: <data_dir>/audit.log
+
     @field_validator("sla_hours")
     @classmethod
     def _complete_sla_table(cls, table: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -64,6 +92,14 @@ class Settings(BaseSettings):
                     raise ValueError(f"SLA hours must be positive: {request_type}/{priority}")
                 merged[request_type][priority] = float(hours)
         return merged
+
+    @property
+    def sign_in_required(self) -> bool:
+        return bool(self.users)
+
+    @property
+    def audit_log_path(self) -> Path:
+        return self.audit_log or self.data_dir / "audit.log"
 
     @property
     def embedded_db_path(self) -> Path:
