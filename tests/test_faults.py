@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -77,7 +78,7 @@ def test_a_slow_query_is_stopped_by_its_time_limit(scratch_databases, engine, sl
 def test_unreachable_database_at_start_shows_the_banner(tmp_path):
     app = create_app(Settings(today=TODAY, data_dir=tmp_path), "postgresql://postgres@127.0.0.1:1/none")
     client = app.server.test_client()
-    layout = client.get("/_dash-layout").get_data(as_text=True)
+    layout = json.dumps(client.get("/_dash-layout").get_json(), ensure_ascii=False)
     assert "暂时无法连接数据库" in layout  # Chinese: no language cookie yet
     result = post_callback(client, "overview-tiles", "children", {"url.search": "", "lang.data": "en"})
     assert result["db-alert.is_open"] is True
