@@ -60,4 +60,30 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> d
     )
     app.layout = layout.shell
     import_module("dashboard.pages")
+    _share_callbacks()
     return app
+
+
+_registered_callbacks: tuple[dict, list, list] | None = None
+
+
+def _share_callbacks() -> None:
+    """Give every app of this process the callbacks registered with `dash.callback`.
+
+    Dash hands those module-level callbacks to the first app that starts and then forgets
+    them; the tests (and anyone serving two databases) create several apps per process.
+    """
+    global _registered_callbacks
+    from dash import _callback
+
+    if _registered_callbacks is None:
+        _registered_callbacks = (
+            dict(_callback.GLOBAL_CALLBACK_MAP),
+            list(_callback.GLOBAL_CALLBACK_LIST),
+            list(_callback.GLOBAL_INLINE_SCRIPTS),
+        )
+        return
+    callback_map, callback_list, inline_scripts = _registered_callbacks
+    _callback.GLOBAL_CALLBACK_MAP.update(callback_map)
+    _callback.GLOBAL_CALLBACK_LIST[:] = callback_list
+    _callback.GLOBAL_INLINE_SCRIPTS[:] = inline_scripts

@@ -128,7 +128,8 @@ def ticket_base(dialect: str, rules: ServiceRules, filters: Filters, scope: Scop
         response_minutes.label("response_minutes"),
         resolution_hours.label("resolution_hours"),
         _sla_hours(rules).label("sla_hours"),
-        sa.case((sa.and_(T.resolved_at.is_not(None), followed_up), 1), else_=0).label("followed_up"),
+        # Only validly resolved tickets count: the denominator (resolved) ignores resolved_at < created_at.
+        sa.case((sa.and_(resolution_hours.is_not(None), followed_up), 1), else_=0).label("followed_up"),
     ]
     overdue_cutoff = filters.end_exclusive - dt.timedelta(days=rules.complaint_overdue_days)
     base = sa.select(*columns).where(*ticket_conditions(dialect, filters, scope)).subquery("t")

@@ -4,6 +4,7 @@ Queries are written against these Table objects; only names matter when the
 database was created by another tool, so a DBA's DDL or `pandas.to_sql` works too.
 """
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 SERVICE_AREAS = ("security", "cleaning", "greening", "repair", "other")
 REQUEST_TYPES = ("repair", "complaint", "inquiry", "suggestion", "praise")
@@ -20,6 +21,8 @@ metadata = sa.MetaData()
 # Short codes are bounded so MySQL can index them; free text stays unbounded.
 _ID = sa.String(64)
 _CODE = sa.String(32)
+# MySQL/MariaDB DATETIME keeps whole seconds unless asked for microseconds, like the other engines.
+_TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 estates = sa.Table(
     "estates",
@@ -36,18 +39,18 @@ tickets = sa.Table(
     metadata,
     sa.Column("ticket_id", _ID, primary_key=True),
     sa.Column("estate_id", _ID, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("created_at", _TIMESTAMP, nullable=False),
     sa.Column("channel", _CODE),
     sa.Column("request_type", _CODE),
     sa.Column("service_area", _CODE),
     sa.Column("priority", _CODE),
     sa.Column("severity", _CODE),
     sa.Column("status", _CODE),
-    sa.Column("first_response_at", sa.DateTime),
-    sa.Column("resolved_at", sa.DateTime),
-    sa.Column("closed_at", sa.DateTime),
+    sa.Column("first_response_at", _TIMESTAMP),
+    sa.Column("resolved_at", _TIMESTAMP),
+    sa.Column("closed_at", _TIMESTAMP),
     sa.Column("escalation_level", sa.Integer, nullable=False, default=0),
-    sa.Column("escalated_at", sa.DateTime),
+    sa.Column("escalated_at", _TIMESTAMP),
     sa.Column("reopened_count", sa.Integer, nullable=False, default=0),
     sa.Column("owner_name", sa.String(100)),
     sa.Column("owner_phone", sa.String(40)),
@@ -66,7 +69,7 @@ surveys = sa.Table(
     sa.Column("ticket_id", _ID),
     sa.Column("estate_id", _ID, nullable=False),
     sa.Column("service_area", _CODE),
-    sa.Column("surveyed_at", sa.DateTime, nullable=False),
+    sa.Column("surveyed_at", _TIMESTAMP, nullable=False),
     sa.Column("channel", _CODE),
     sa.Column("score", sa.Integer),
     sa.Column("attitude", sa.Integer),

@@ -37,7 +37,8 @@ def _minutes_pg(element, compiler, **kw):
 @compiles(minutes_between, "mysql")
 def _minutes_mysql(element, compiler, **kw):
     start, end = list(element.clauses)
-    return f"(TIMESTAMPDIFF(MICROSECOND, {compiler.process(start, **kw)}, {compiler.process(end, **kw)}) / 60000000.0)"
+    # 6e7 is a DOUBLE literal: dividing by the DECIMAL 60000000.0 would round to 4 decimals (div_precision_increment).
+    return f"(TIMESTAMPDIFF(MICROSECOND, {compiler.process(start, **kw)}, {compiler.process(end, **kw)}) / 6e7)"
 
 
 class _calendar(FunctionElement):
@@ -49,6 +50,7 @@ class day_of(_calendar):
 
     type = sa.String()
     name = "day_of"
+    inherit_cache = True
 
 
 class week_of(_calendar):
@@ -56,6 +58,7 @@ class week_of(_calendar):
 
     type = sa.String()
     name = "week_of"
+    inherit_cache = True
 
 
 class month_of(_calendar):
@@ -63,6 +66,7 @@ class month_of(_calendar):
 
     type = sa.String()
     name = "month_of"
+    inherit_cache = True
 
 
 class hour_of(_calendar):
@@ -70,6 +74,7 @@ class hour_of(_calendar):
 
     type = sa.Integer()
     name = "hour_of"
+    inherit_cache = True
 
 
 class weekday_of(_calendar):
@@ -77,6 +82,7 @@ class weekday_of(_calendar):
 
     type = sa.Integer()
     name = "weekday_of"
+    inherit_cache = True
 
 
 def _arg(element, compiler, **kw) -> str:

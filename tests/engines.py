@@ -99,7 +99,8 @@ class ScratchDatabases:
                     f"{SERVER_NAMES[engine]} not reachable at {admin.describe()}; "
                     f"set {SERVER_URL_VARIABLES[engine]} ({first_line})"
                 )
-                engine_unavailable(self._unreachable[engine])
+            if engine in self._unreachable:
+                engine_unavailable(self._unreachable[engine])  # outside `except`: no chained traceback
             self._admins[engine] = admin
         return self._admins[engine]
 
