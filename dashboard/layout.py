@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import flask
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
 from data_access import DataSourceError
 
@@ -128,7 +128,7 @@ clientside_callback(
     """,
     Output("lang", "data"),
     Input("language-switch", "n_clicks"),
-    dash.State("lang", "data"),
+    State("lang", "data"),
     prevent_initial_call=True,
 )
 
@@ -149,8 +149,30 @@ clientside_callback(
     "function(n, open) { return n ? !open : open; }",
     Output("nav-collapse", "is_open"),
     Input("nav-toggle", "n_clicks"),
-    dash.State("nav-collapse", "is_open"),
+    State("nav-collapse", "is_open"),
 )
+
+
+def create_error_store(page: str) -> dcc.Store:
+    """Where a page's callbacks put a database problem; the shell shows it in the banner."""
+    return dcc.Store(id={"type": "db-error", "page": page})
+
+
+def database_problem(page: str):
+    """The Output a page callback writes its DataSourceError message to (None when all is well)."""
+    return Output({"type": "db-error", "page": page}, "data")
+
+
+@callback(
+    Output("db-alert", "children", allow_duplicate=True),
+    Output("db-alert", "is_open", allow_duplicate=True),
+    Input({"type": "db-error", "page": ALL}, "data"),
+    State("lang", "data"),
+    prevent_initial_call=True,
+)
+def show_database_problem(problems, lang):
+    problem = next((p for p in problems if p), None)
+    return (i18n.t("app.db_error", lang, detail=problem), True) if problem else ("", False)
 
 
 @callback(Output("db-retry", "disabled"), Input("db-alert", "is_open"))

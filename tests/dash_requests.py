@@ -27,7 +27,7 @@ def post_callback(
     outputs = []
     for part in dep["output"][2:-2].split("...") if dep["output"].startswith("..") else [dep["output"]]:
         component, prop = part.rsplit(".", 1)
-        outputs.append({"id": component, "property": prop})
+        outputs.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
     payload = {
         "output": dep["output"],
         "outputs": outputs if dep["output"].startswith("..") else outputs[0],
@@ -40,7 +40,15 @@ def post_callback(
         return {}
     assert response.status_code == 200, response.data[:500]
     body = response.get_json()["response"]
-    return {f"{cid}.{prop.split('@')[0]}": value for cid, props in body.items() for prop, value in props.items()}
+    return {f"{_key(cid)}.{prop.split('@')[0]}": value for cid, props in body.items() for prop, value in props.items()}
+
+
+def _key(component_id: str) -> str:
+    """Pattern-matching ids come back as JSON; name them by their "page" (e.g. "db-error:overview")."""
+    if component_id.startswith("{"):
+        parsed = json.loads(component_id)
+        return f"{parsed.get('type')}:{parsed.get('page')}"
+    return component_id
 
 
 def texts(component) -> list[str]:

@@ -15,7 +15,7 @@ from ..components import create_card, create_graph, create_table, create_tile
 from ..filterbar import known_view
 from ..figures.overview import area_tickets
 from ..headlines import headlines
-from ..layout import current_language
+from ..layout import create_error_store, current_language, database_problem
 from ..attention import estates_needing_attention
 from ..services import services
 
@@ -23,6 +23,7 @@ def layout(**_query):
     lang = current_language()
     return html.Div(
         [
+            create_error_store("overview"),
             html.Div(id="overview-caption", className="period-caption"),
             html.Div(id="overview-tiles", className="tile-grid"),
             dbc.Row(
@@ -131,11 +132,9 @@ def _watchlist_table(frame, total: int, lang: str):
     Output("overview-area-chart", "figure"),
     Output("overview-attention", "children"),
     Output("overview-watchlist", "children"),
-    Output("db-alert", "children", allow_duplicate=True),
-    Output("db-alert", "is_open", allow_duplicate=True),
+    database_problem("overview"),
     Input("url", "search"),
     State("lang", "data"),
-    prevent_initial_call="initial_duplicate",
 )
 def update_overview(search, lang):
     svc = services()
@@ -152,7 +151,7 @@ def update_overview(search, lang):
         watch = svc.cached("watchlist", complaint_watchlist, svc.db, filters, scope, overdue_days=overdue_days, limit=WATCHLIST_ROWS)
         watch_total = svc.cached("watchlist_count", complaint_watchlist_count, svc.db, filters, scope, overdue_days=overdue_days)
     except DataSourceError as exc:
-        return (no_update,) * 6 + (i18n.t("app.db_error", lang, detail=str(exc)), True)
+        return (no_update,) * 6 + (str(exc),)
     caption = i18n.t(
         "filter.showing", lang,
         period=i18n.date_range(filters.start, filters.end, lang),
@@ -170,8 +169,7 @@ def update_overview(search, lang):
         area_tickets(current, comparison, lang),
         _attention_table(attention, lang),
         _watchlist_table(watch, watch_total, lang),
-        "",
-        False,
+        None,
     )
 
 
