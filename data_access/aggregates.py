@@ -47,6 +47,7 @@ SURVEY_DIMENSIONS = {
     "month": lambda c: month_of(c.surveyed_at),
 }
 PERCENTILES = {"median": 0.5, "p90": 0.9}
+MEASURES = (("response_minutes", "response"), ("resolution_hours", "resolution"))
 
 
 def _check_dimensions(by: Sequence[str], known: dict) -> None:
@@ -140,14 +141,8 @@ def _count_if(condition):
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
-def ticket_summary(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per group (one row in all when `by` is empty) with every ticket figure's inputs.
-
-    Columns: tickets, open, type_<t>, responded, within_target, resolved, within_sla,
-    escalations, level_<n>, complaints, severity_<s>, severity_unclassified, overdue_30d,
-    followed_up, response_median/p90 (minutes), resolution_median/p90 (hours), and the
-    derived percentages (None where METRICS.md says null).
-    """
+def ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The counting half of `ticket_summary`: every count column, one row per group."""
     by = list(by)
     _check_dimensions(by, TICKET_DIMENSIONS)
     base, overdue_cutoff = ticket_base(db.dialect, rules, filters, scope, by)
@@ -186,60 +181,76 @@ def ticket_summary(db: Database, rules: ServiceRules, filters: Filters, scope: S
     counts[count_columns] = counts[count_columns].fillna(0).astype("int64")
     if not by and counts.empty:
         counts = pd.DataFrame([{c: 0 for c in count_columns}])
-
-    summary = counts
-    for measure, prefix in (("response_minutes", "response"), ("resolution_hours", "resolution")):
-        quantiles = _percentiles(db, base, measure, by)
-        quantiles.columns = [c if c in by else f"{prefix}_{c}" for c in quantiles.columns]
-        summary = summary.merge(quantiles, on=by, how="left") if by else pd.concat([summary, quantiles], axis=1)
-    for prefix in ("response", "resolution"):
-        for name in PERCENTILES:
-            column = f"{prefix}_{name}"
-            if column not in summary:
-                summary[column] = None
-    return add_ticket_ratios(summary)
+    return counts
 
 
-def _percentiles(db: Database, base, measure: str, by: list[str]) -> pd.DataFrame:
-    """Exact linear-interpolation percentiles of `measure` per group."""
+def ticket_percentiles(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The percentile half of `ticket_summary`: response_median/p90 (minutes) and
+    resolution_median/p90 (hours) per group, both measures ranked in one pass."""
+    by = list(by)
+    _check_dimensions(by, TICKET_DIMENSIONS)
+    base, _ = ticket_base(db.dialect, rules, filters, scope, by)
     b = base.c
     keys = [b[d] for d in by]
-    ranked = (
-        sa.select(
-            *keys,
-            b[measure].label("v"),
-            (sa.func.row_number().over(partition_by=keys or None, order_by=b[measure]) - 1).label("i"),
-            sa.func.count().over(partition_by=keys or None).label("n"),
-        )
-        .where(b[measure].is_not(None))
-        .subquery("ranked")
-    )
+    ranks = []
+    for measure, prefix in MEASURES:
+        value = b[measure]
+        # Nulls get a partition of their own, so ranks count only the measured tickets.
+        missing = sa.case((value.is_(None), 1), else_=0)
+        ranks += [
+            value.label(f"{prefix}_v"),
+            (sa.func.row_number().over(partition_by=[*keys, missing], order_by=value) - 1).label(f"{prefix}_i"),
+            sa.func.count(value).over(partition_by=keys or None).label(f"{prefix}_n"),
+        ]
+    ranked = sa.select(*keys, *ranks).subquery("ranked")
     r = ranked.c
     columns = []
-    for name, p in PERCENTILES.items():
-        h = (r.n - 1) * p
-        at_lower = sa.and_(r.i <= h, r.i > h - 1)
-        at_upper = sa.and_(r.i >= h, r.i < h + 1)
-        columns += [
-            sa.func.max(sa.case((at_lower, r.v))).label(f"{name}__lo"),
-            sa.func.max(sa.case((at_upper, r.v))).label(f"{name}__hi"),
-            sa.func.max(sa.case((at_lower, h - r.i))).label(f"{name}__frac"),
-        ]
+    for _, prefix in MEASURES:
+        v, i, n = r[f"{prefix}_v"], r[f"{prefix}_i"], r[f"{prefix}_n"]
+        for name, p in PERCENTILES.items():
+            h = (n - 1) * p
+            at_lower = sa.and_(v.is_not(None), i <= h, i > h - 1)
+            at_upper = sa.and_(v.is_not(None), i >= h, i < h + 1)
+            columns += [
+                sa.func.max(sa.case((at_lower, v))).label(f"{prefix}_{name}__lo"),
+                sa.func.max(sa.case((at_upper, v))).label(f"{prefix}_{name}__hi"),
+                sa.func.max(sa.case((at_lower, h - i))).label(f"{prefix}_{name}__frac"),
+            ]
     group = [r[d] for d in by]
     statement = sa.select(*group, *columns)
     if group:
         statement = statement.group_by(*group)
     raw = db.frame(statement)
-    out = raw[by].copy() if by else pd.DataFrame(index=raw.index if len(raw) else [0])
-    for name in PERCENTILES:
-        if raw.empty:
-            out[name] = None
-            continue
-        lo = pd.to_numeric(raw[f"{name}__lo"], errors="coerce").astype(float)
-        hi = pd.to_numeric(raw[f"{name}__hi"], errors="coerce").astype(float)
-        frac = pd.to_numeric(raw[f"{name}__frac"], errors="coerce").astype(float)
-        out[name] = (lo + frac * (hi - lo)).to_numpy()
+    out = raw[by].copy() if by else pd.DataFrame(index=[0])
+    for _, prefix in MEASURES:
+        for name in PERCENTILES:
+            column = f"{prefix}_{name}"
+            if raw.empty:
+                out[column] = None
+                continue
+            lo, hi, frac = (pd.to_numeric(raw[f"{column}__{part}"], errors="coerce").astype(float) for part in ("lo", "hi", "frac"))
+            out[column] = (lo + frac * (hi - lo)).to_numpy()
     return out.reset_index(drop=True)
+
+
+def ticket_summary(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """One row per group (one row in all when `by` is empty) with every ticket figure's inputs.
+
+    Columns: tickets, open, type_<t>, responded, within_target, resolved, within_sla,
+    escalations, level_<n>, complaints, severity_<s>, severity_unclassified, overdue_30d,
+    followed_up, response_median/p90 (minutes), resolution_median/p90 (hours), and the
+    derived percentages (None where METRICS.md says null).
+    """
+    counts = ticket_counts(db, rules, filters, scope, by)
+    return combine_counts_and_percentiles(counts, ticket_percentiles(db, rules, filters, scope, by), list(by))
+
+
+def combine_counts_and_percentiles(counts: pd.DataFrame, percentiles: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    if by:
+        summary = counts.merge(percentiles, on=by, how="left")
+    else:
+        summary = pd.concat([counts.reset_index(drop=True), percentiles.reset_index(drop=True)], axis=1)
+    return add_ticket_ratios(summary)
 
 
 def _pct(numerator, denominator, valid) -> pd.Series:
@@ -284,6 +295,20 @@ def survey_summary(db: Database, filters: Filters, scope: Scope, by: Sequence[st
     frame[value_columns] = frame[value_columns].fillna(0).astype("int64")
     if not by and frame.empty:
         frame = pd.DataFrame([{c: 0 for c in value_columns}])
+    return add_survey_ratios(frame)
+
+
+SURVEY_SUMS = ("surveys", "responses", "score_sum", "csat", *[f"{d}_{part}" for d in SATISFACTION_DIMENSIONS for part in ("sum", "n")])
+
+
+def survey_totals(grouped: pd.DataFrame) -> pd.DataFrame:
+    """The one-row summary of a grouped survey summary: its sums and counts added up."""
+    sums = {column: int(grouped[column].sum()) if len(grouped) else 0 for column in SURVEY_SUMS}
+    return add_survey_ratios(pd.DataFrame([sums]))
+
+
+def add_survey_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
     responses = frame["responses"]
     frame["mean_score"] = _ratio(frame["score_sum"], responses)
     frame["csat_pct"] = _pct(frame["csat"], responses, responses > 0)

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from .aggregates import _in, survey_summary, ticket_summary
+from .aggregates import _in, combine_counts_and_percentiles, survey_summary, survey_totals, ticket_counts, ticket_percentiles
 from .database import Database
 from .filters import Filters, Scope
 from .rules import ServiceRules
@@ -97,10 +97,17 @@ def _area_figures(tickets_row: pd.Series | None, survey_row: pd.Series | None) -
 
 def compute_metrics(db: Database, rules: ServiceRules, filters: Filters, scope: Scope) -> dict:
     """Every figure of METRICS.md for one selection, in the `metrics --json` shape."""
-    overall = ticket_summary(db, rules, filters, scope).iloc[0]
-    by_area_tickets = ticket_summary(db, rules, filters, scope, by=["service_area"]).set_index("service_area")
-    survey_overall = survey_summary(db, filters, scope).iloc[0]
-    by_area_surveys = survey_summary(db, filters, scope, by=["service_area"]).set_index("service_area")
+    # Counts and survey sums per area add up to the totals (tickets outside the five areas
+    # form their own group), so only the percentiles need a query of their own for the totals.
+    area_counts = ticket_counts(db, rules, filters, scope, by=["service_area"])
+    by_area_tickets = combine_counts_and_percentiles(
+        area_counts, ticket_percentiles(db, rules, filters, scope, by=["service_area"]), ["service_area"]
+    ).set_index("service_area", drop=False)
+    total_counts = area_counts.drop(columns="service_area").sum().to_frame().T.astype("int64")
+    overall = combine_counts_and_percentiles(total_counts, ticket_percentiles(db, rules, filters, scope), []).iloc[0]
+    area_surveys = survey_summary(db, filters, scope, by=["service_area"])
+    by_area_surveys = area_surveys.set_index("service_area", drop=False)
+    survey_overall = survey_totals(area_surveys).iloc[0]
 
     figures = _ticket_figures(overall, rules.first_response_target_minutes, households(db, filters, scope))
     figures["satisfaction"] = {
