@@ -24,6 +24,8 @@ def layout(**_query):
     return html.Div(
         [
             create_error_store("overview"),
+            create_error_store("overview-attention"),
+            create_error_store("overview-watchlist"),
             html.Div(id="overview-caption", className="period-caption"),
             html.Div(id="overview-tiles", className="tile-grid"),
             dbc.Row(
@@ -125,52 +127,73 @@ def _watchlist_table(frame, total: int, lang: str):
     return html.Div([table, html.Div(more, className="empty-note", id="watchlist-more")])
 
 
+def _selection(search):
+    """The services, the user's scope, and this view's filters and comparison filters."""
+    svc = services()
+    scope = svc.scope()
+    view = known_view(search)
+    city_estates = svc.city_estates(scope)
+    return svc, scope, view.filters(svc.today(), city_estates), view.comparison(svc.today(), city_estates)
+
+
+# Three callbacks rather than one: the browser asks for them at once, so they run side by side.
 @callback(
     Output("overview-caption", "children"),
     Output("overview-tiles", "children"),
     Output("overview-areas", "children"),
     Output("overview-area-chart", "figure"),
-    Output("overview-attention", "children"),
-    Output("overview-watchlist", "children"),
     database_problem("overview"),
     Input("url", "search"),
     State("lang", "data"),
 )
-def update_overview(search, lang):
-    svc = services()
-    scope = svc.scope()
+def update_headlines(search, lang):
     try:
-        view = known_view(search)
-        city_estates = svc.city_estates(scope)
-        filters = view.filters(svc.today(), city_estates)
-        comparison_filters = view.comparison(svc.today(), city_estates)
+        svc, scope, filters, comparison_filters = _selection(search)
         current = svc.metrics(filters, scope)
         comparison = svc.metrics(comparison_filters, scope)
-        league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope)
-        overdue_days = svc.rules.complaint_overdue_days
-        watch = svc.cached("watchlist", complaint_watchlist, svc.db, filters, scope, overdue_days=overdue_days, limit=WATCHLIST_ROWS)
-        watch_total = svc.cached("watchlist_count", complaint_watchlist_count, svc.db, filters, scope, overdue_days=overdue_days)
     except DataSourceError as exc:
-        return (no_update,) * 6 + (str(exc),)
+        return (no_update,) * 4 + (str(exc),)
     caption = i18n.t(
         "filter.showing", lang,
         period=i18n.date_range(filters.start, filters.end, lang),
         compare=i18n.date_range(comparison_filters.start, comparison_filters.end, lang),
     )
     tiles = [create_tile(h, lang) for h in headlines(current, comparison, svc.settings, lang)]
-    no_data = current["tickets"]["total"] == 0 and current["satisfaction"]["responses"] == 0
-    if no_data:
+    if current["tickets"]["total"] == 0 and current["satisfaction"]["responses"] == 0:
         tiles = [dbc.Alert(i18n.t("app.no_data", lang), color="secondary", id="no-data-note", className="w-100")] + tiles
-    attention = estates_needing_attention(league, svc.settings)
-    return (
-        caption,
-        tiles,
-        _area_panel(current, lang),
-        area_tickets(current, comparison, lang),
-        _attention_table(attention, lang),
-        _watchlist_table(watch, watch_total, lang),
-        None,
-    )
+    return caption, tiles, _area_panel(current, lang), area_tickets(current, comparison, lang), None
+
+
+@callback(
+    Output("overview-attention", "children"),
+    database_problem("overview-attention"),
+    Input("url", "search"),
+    State("lang", "data"),
+)
+def update_attention(search, lang):
+    try:
+        svc, scope, filters, _ = _selection(search)
+        league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope)
+    except DataSourceError as exc:
+        return no_update, str(exc)
+    return _attention_table(estates_needing_attention(league, svc.settings), lang), None
+
+
+@callback(
+    Output("overview-watchlist", "children"),
+    database_problem("overview-watchlist"),
+    Input("url", "search"),
+    State("lang", "data"),
+)
+def update_watchlist(search, lang):
+    try:
+        svc, scope, filters, _ = _selection(search)
+        days = svc.rules.complaint_overdue_days
+        watch = svc.cached("watchlist", complaint_watchlist, svc.db, filters, scope, overdue_days=days, limit=WATCHLIST_ROWS, personal_data=svc.personal_data())
+        total = svc.cached("watchlist_count", complaint_watchlist_count, svc.db, filters, scope, overdue_days=days)
+    except DataSourceError as exc:
+        return no_update, str(exc)
+    return _watchlist_table(watch, total, lang), None
 
 
 @callback(
