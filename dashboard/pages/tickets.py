@@ -207,11 +207,12 @@ def export_selection(_xlsx, _csv, search, include_cancelled, request, lang):
         total = _count(svc, filters, scope, include_cancelled)
         if total == 0:
             return no_update, i18n.t("tickets.export_empty", lang), True, "secondary"
-        if total > MAX_EXPORT_ROWS:
-            message = i18n.t("tickets.export_too_large", lang, count=i18n.number(total, lang), limit=i18n.number(MAX_EXPORT_ROWS, lang))
+        if total > MAX_EXPORT_ROWS[kind]:
+            key = "tickets.export_too_large" if kind == "csv" else "tickets.export_too_large_xlsx"
+            message = i18n.t(key, lang, count=i18n.number(total, lang), limit=i18n.number(MAX_EXPORT_ROWS[kind], lang))
             return no_update, message, True, "warning"
         chunks = iter_ticket_rows(svc.db, filters, scope, as_sort_model(sort_model(request)), PERSONAL_DATA,
-                                  include_cancelled=bool(include_cancelled), max_rows=MAX_EXPORT_ROWS)
+                                  include_cancelled=bool(include_cancelled), max_rows=MAX_EXPORT_ROWS[kind])
         handle, path = tempfile.mkstemp(suffix="." + kind)
         try:
             with os.fdopen(handle, "wb") as out:

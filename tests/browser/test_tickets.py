@@ -194,7 +194,7 @@ def test_csv_export_in_the_grids_order(page_zh, dashboard_url, db):
 def test_too_large_a_selection_is_not_exported(page, dashboard_url, monkeypatch):
     from dashboard.pages import tickets
 
-    monkeypatch.setattr(tickets, "MAX_EXPORT_ROWS", 100)  # the server runs in this process
+    monkeypatch.setattr(tickets, "MAX_EXPORT_ROWS", {"csv": 100, "xlsx": 100})  # the server runs in this process
     open_tickets(page, dashboard_url + "/tickets")
     downloads = []
     page.on("download", lambda download: downloads.append(download))
