@@ -1,0 +1,219 @@
+"""Estates: the league table's columns and rows (dash-ag-grid) and the estate x area heatmap.
+
+Pure functions of data_access.league.estate_league frames and the language. The grid sorts
+and filters the raw numbers; what it shows is the catalogue's formatting of them ("—" for
+null), and nulls sort last whichever way a column is sorted.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from data_access.schema import SERVICE_AREAS
+
+from .. import i18n
+from .common import base_layout, empty_figure
+
+# The grid shows the formatted text kept beside each raw value in the row.
+SHOW_TEXT = {"function": "params.data == null ? '' : params.data[params.colDef.field + '__text']"}
+# Defined in assets/estates.js: dash-ag-grid accepts a comparator only as a named function.
+NULLS_LAST = {"function": "estatesNullsLast"}
+GRID_LOCALE_KEYS = (
+    "noRowsToShow", "filterOoo", "equals", "notEqual", "lessThan", "greaterThan", "lessThanOrEqual",
+    "greaterThanOrEqual", "inRange", "inRangeStart", "inRangeEnd", "contains", "notContains", "startsWith",
+    "endsWith", "blank", "notBlank", "andCondition", "orCondition", "applyFilter", "resetFilter", "clearFilter",
+    "cancelFilter", "ariaFilterInput",
+)
+
+
+def _format(kind: str, value, lang: str) -> str:
+    if value is None:
+        return i18n.MISSING
+    if kind == "count":
+        return i18n.number(value, lang)
+    if kind == "rate":
+        return i18n.number(value, lang, 1)
+    if kind == "percent":
+        return i18n.percent(value, lang)
+    if kind == "minutes":
+        return i18n.minutes(value, lang)
+    if kind == "hours":
+        return i18n.hours(value, lang)
+    if kind == "score":
+        return i18n.number(value, lang, 2)
+    return str(value)
+
+
+# (league column, header message key, kind, width in px)
+LEAGUE_COLUMNS = (
+    ("households", "estates.col_households", "count", 112),
+    ("tickets", "metric.tickets", "count", 90),
+    ("per_1000_households", "estates.col_per_1000", "rate", 120),
+    ("within_target_pct", "metric.within_target_pct", "percent", 125),
+    ("response_median", "metric.first_response_median", "minutes", 120),
+    ("within_sla_pct", "metric.within_sla_pct", "percent", 115),
+    ("resolution_median", "metric.resolution_median", "hours", 120),
+    ("escalations", "metric.escalations", "count", 105),
+    ("escalation_rate_pct", "metric.escalation_rate", "percent", 105),
+    ("severity_major", "metric.major_complaints", "count", 105),
+    ("overdue_30d", "estates.col_overdue", "count", 115),
+    ("responses", "metric.responses", "count", 105),
+    ("csat_pct", "metric.csat_pct", "percent", 120),
+    ("mean_score", "metric.mean_score", "score", 95),
+    ("follow_up_coverage_pct", "metric.follow_up_coverage", "percent", 115),
+)
+TEXT_COLUMNS = (("name", "estates.col_estate", 150), ("city", "estates.col_city", 80))
+
+
+def league_column_defs(lang: str, target_minutes: float) -> list[dict]:
+    """Column definitions: estate pinned left, every figure sortable and filterable by its number."""
+    defs = [
+        {
+            "field": field, "headerName": i18n.t(key, lang), "minWidth": width, "width": width,
+            "filter": "agTextColumnFilter", "pinned": "left" if field == "name" else None,
+            "cellClass": "league-estate" if field == "name" else None,
+        }
+        for field, key, width in TEXT_COLUMNS
+    ]
+    for field, key, kind, width in LEAGUE_COLUMNS:
+        defs.append({
+            "field": field,
+            "headerName": i18n.t(key, lang, target=f"{target_minutes:g}"),  # unused placeholders are ignored
+            "type": "numericColumn", "filter": "agNumberColumnFilter", "width": width, "minWidth": 80,
+            "valueFormatter": SHOW_TEXT, "comparator": NULLS_LAST, "cellClass": "league-number",
+        })
+    return defs
+
+
+def _plain(value):
+    if value is None or pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def league_rows(league: pd.DataFrame, lang: str) -> list[dict]:
+    """One dict per estate: raw numbers (None for null) and their formatted text as `<field>__text`."""
+    rows = []
+    for record in league.to_dict("records"):
+        row = {"estate_id": record["estate_id"], "name": _plain(record.get("name")) or record["estate_id"], "city": _plain(record.get("city")) or ""}
+        for field, _key, kind, _width in LEAGUE_COLUMNS:
+            value = _plain(record.get(field))
+            row[field] = value
+            row[f"{field}__text"] = _format(kind, value, lang)
+        rows.append(row)
+    return rows
+
+
+def grid_locale(lang: str) -> dict:
+    return {key: i18n.t(f"estates.grid.{key}", lang) for key in GRID_LOCALE_KEYS}
+
+
+@dataclass(frozen=True)
+class HeatmapFigure:
+    column: str  # in estate_league(..., by_area=True)
+    label_key: str
+    kind: str
+    colorscale: str  # green is good
+    digits: int
+
+
+HEATMAP_FIGURES = {
+    "tickets": HeatmapFigure("tickets", "estates.heatmap_tickets", "count", "Blues", 0),
+    "within_sla_pct": HeatmapFigure("within_sla_pct", "estates.heatmap_within_sla", "percent", "RdYlGn", 1),
+    "csat_pct": HeatmapFigure("csat_pct", "estates.heatmap_csat", "percent", "RdYlGn", 1),
+    "response_median": HeatmapFigure("response_median", "estates.heatmap_response_median", "number", "RdYlGn_r", 1),
+    "escalation_rate_pct": HeatmapFigure("escalation_rate_pct", "estates.heatmap_escalation_rate", "percent", "RdYlGn_r", 1),
+}
+DEFAULT_HEATMAP_FIGURE = "within_sla_pct"
+
+
+def heatmap_options(lang: str) -> list[dict]:
+    return [{"label": i18n.t(f.label_key, lang), "value": key} for key, f in HEATMAP_FIGURES.items()]
+
+
+def estate_label(name, city, lang: str) -> str:
+    name = name if isinstance(name, str) and name else "?"
+    if not isinstance(city, str) or not city:
+        return name
+    return f"{name}（{city}）" if lang == "zh" else f"{name} ({city})"
+
+
+def _cell_text(spec: HeatmapFigure, value, lang: str) -> str:
+    if value is None:
+        return i18n.MISSING
+    if spec.kind == "percent":
+        return i18n.percent(value, lang, spec.digits)
+    return i18n.number(value, lang, spec.digits)
+
+
+def heatmap_labels(estates: pd.DataFrame, lang: str) -> list[str]:
+    """The heatmap's row labels, one per estate and never two alike (rows with equal labels would merge)."""
+    labels = [estate_label(n, c, lang) for n, c in zip(estates["name"], estates["city"])]
+    repeated = {x for x in labels if labels.count(x) > 1}
+    return [f"{x} {e}" if x in repeated else x for x, e in zip(labels, estates["estate_id"])]
+
+
+def clicked_cell(point: dict, estates: pd.DataFrame, lang: str) -> tuple[str, str] | None:
+    """(estate_id, area) of a clicked heatmap cell, from its labels: Dash's clickData of a
+    heatmap carries x and y but not the cell's customdata."""
+    rows = dict(zip(heatmap_labels(estates, lang), estates["estate_id"]))
+    areas = {i18n.area(a, lang): a for a in SERVICE_AREAS}
+    estate, area = rows.get(point.get("y")), areas.get(point.get("x"))
+    return (estate, area) if estate and area else None
+
+
+def heatmap_height(estate_count: int) -> int:
+    """Tall enough that every estate name stays readable: a fixed row height plus the axes."""
+    return max(300, 22 * estate_count + 130)
+
+
+def estate_area_heatmap(by_area: pd.DataFrame, estates: pd.DataFrame, figure: str, lang: str, *, titled: bool = False) -> go.Figure:
+    """Estates (rows, in the given order) by service area (columns) for one figure of the league.
+
+    `by_area` is estate_league(..., by_area=True); `estates` (estate_id, name, city) are the
+    rows, so an estate without data keeps its row of "—".
+    """
+    spec = HEATMAP_FIGURES.get(figure, HEATMAP_FIGURES[DEFAULT_HEATMAP_FIGURE])
+    label = i18n.t(spec.label_key, lang)
+    # The page names the chart in its card header and the figure in the dropdown; exports carry both.
+    title = f"{i18n.t('estates.heatmap', lang)} · {label}" if titled else None
+    present = set(by_area["service_area"].dropna()) if len(by_area) else set()
+    areas = [a for a in SERVICE_AREAS if a in present]
+    if estates.empty or not areas or int(pd.to_numeric(by_area["tickets"]).fillna(0).sum()) + int(pd.to_numeric(by_area["responses"]).fillna(0).sum()) == 0:
+        return empty_figure(lang, title=title)
+    # Plain dicts: 60 estates x 5 areas of pandas .loc lookups would cost a fifth of a second.
+    keys = list(zip(by_area["estate_id"], by_area["service_area"]))
+    values = dict(zip(keys, by_area[spec.column]))
+    ticket_counts = dict(zip(keys, by_area["tickets"]))
+    area_names = {a: i18n.area(a, lang) for a in areas}
+    z, text, hover = [], [], []
+    labels = heatmap_labels(estates, lang)
+    for estate_id, estate in zip(estates["estate_id"], labels):
+        z_row, text_row, hover_row = [], [], []
+        for area in areas:
+            value = _plain(values.get((estate_id, area)))
+            tickets = int(_plain(ticket_counts.get((estate_id, area))) or 0)
+            if value is None and spec.kind == "count":
+                value = 0  # a count over no tickets is 0; only ratios and medians are null
+            shown = _cell_text(spec, value, lang)
+            z_row.append(value)
+            text_row.append(shown)
+            hover_row.append(i18n.t("estates.heatmap_hover", lang, estate=estate, area=area_names[area], figure=label,
+                                    value=shown, tickets=i18n.number(tickets, lang)))
+        z.append(z_row)
+        text.append(text_row)
+        hover.append(hover_row)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=[area_names[a] for a in areas], y=labels, text=text, texttemplate="%{text}",
+            textfont={"size": 11}, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
+            colorscale=spec.colorscale, xgap=1, ygap=1, colorbar={"thickness": 10, "len": min(1.0, 400 / heatmap_height(len(labels)) + 0.2), "title": {"text": label, "side": "right", "font": {"size": 11}}},
+        )
+    )
+    fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True, tickfont={"size": 11}, type="category")
+    fig.update_xaxes(side="top", showgrid=False, tickfont={"size": 12})
+    base_layout(fig, title=title, height=heatmap_height(len(labels)), legend=False)
+    fig.update_layout(margin={"t": 80 if title else 40, "b": 16}, plot_bgcolor="#f3f4f6")
+    return fig

@@ -1,0 +1,137 @@
+"""Estates: every headline figure per estate in a sortable, filterable league table, and an
+estate x service-area heatmap of one chosen figure."""
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+from data_access import DataSourceError
+from data_access.league import estate_league
+
+from .. import i18n, urlstate
+from ..components import create_card, create_graph
+from ..figures import estates as figures
+from ..filterbar import known_view
+from ..layout import create_error_store, current_language, database_problem
+from ..services import services
+
+
+def layout(**_query):
+    lang = current_language()
+    target = services().rules.first_response_target_minutes
+    grid = dag.AgGrid(
+        id="estates-league",
+        columnDefs=figures.league_column_defs(lang, target),
+        rowData=[],
+        defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True, "wrapHeaderText": True, "autoHeaderHeight": True,
+                       "suppressHeaderMenuButton": True},
+        dashGridOptions={
+            "getRowId": {"function": "params.data.estate_id"},
+            "localeText": figures.grid_locale(lang),
+            "accentedSort": True,  # names sort by the language's collation (pinyin for Chinese)
+            "animateRows": False,
+            "suppressColumnVirtualisation": True,  # 17 columns: render all, so find-in-page sees them
+            "rowHeight": 32,
+        },
+        className="league-grid",
+        style={"height": "560px", "width": "100%"},
+    )
+    chooser = html.Div(
+        [
+            dbc.Label(i18n.t("estates.heatmap_figure", lang), html_for="estates-heatmap-figure", className="filter-label mb-0 me-2"),
+            dcc.Dropdown(
+                id="estates-heatmap-figure", options=figures.heatmap_options(lang), value=figures.DEFAULT_HEATMAP_FIGURE,
+                clearable=False, searchable=False, persistence=True, persistence_type="session", className="heatmap-chooser",
+            ),
+        ],
+        className="d-flex align-items-center mb-2",
+    )
+    return html.Div(
+        [
+            create_error_store("estates-league"),
+            create_error_store("estates-heatmap"),
+            html.Div(id="estates-caption", className="period-caption"),
+            create_card(i18n.t("estates.league", lang), grid, card_id="estates-card-league"),
+            create_card(i18n.t("estates.heatmap", lang), [chooser, create_graph("estates-heatmap", lang)],
+                        card_id="estates-card-heatmap", class_name="mt-3"),
+        ],
+        className="page page-estates",
+    )
+
+
+dash.register_page(__name__, path="/estates", name="Estates", order=4, layout=layout)
+
+
+def _heatmap_rows(estates, scope, filters):
+    """Every estate of the selection gets a row, with or without data."""
+    allowed = scope.allowed_estates(filters.estates)
+    return estates if allowed is None else estates[estates["estate_id"].isin(allowed)]
+
+
+def _filters(search):
+    svc = services()
+    scope = svc.scope()
+    view = known_view(search)
+    return svc, scope, view, view.filters(svc.today(), svc.city_estates(scope))
+
+
+@callback(
+    Output("estates-caption", "children"),
+    Output("estates-league", "rowData"),
+    database_problem("estates-league"),
+    Input("url", "search"),
+    State("lang", "data"),
+)
+def update_league(search, lang):
+    try:
+        svc, scope, _view, filters = _filters(search)
+        league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope)
+    except DataSourceError as exc:
+        return no_update, no_update, str(exc)
+    caption = i18n.t("estates.caption", lang, period=i18n.date_range(filters.start, filters.end, lang), count=i18n.number(len(league), lang))
+    return caption, figures.league_rows(league, lang), None
+
+
+@callback(
+    Output("estates-heatmap", "figure"),
+    database_problem("estates-heatmap"),
+    Input("url", "search"),
+    Input("estates-heatmap-figure", "value"),
+    State("lang", "data"),
+)
+def update_heatmap(search, figure, lang):
+    try:
+        svc, scope, _view, filters = _filters(search)
+        by_area = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, by_area=True)
+        estates = svc.estates(scope)
+    except DataSourceError as exc:
+        return no_update, str(exc)
+    return figures.estate_area_heatmap(by_area, _heatmap_rows(estates, scope, filters), figure, lang), None
+
+
+@callback(
+    Output("url", "search", allow_duplicate=True),
+    Input("estates-league", "cellClicked"),
+    Input("estates-heatmap", "clickData"),
+    State("url", "search"),
+    State("lang", "data"),
+    prevent_initial_call=True,
+)
+def narrow_to_clicked(cell, click, search, lang):
+    """Cross-filter: an estate's row narrows to the estate; a heatmap cell to the estate and area."""
+    svc = services()
+    scope = svc.scope()
+    view = known_view(search)
+    if ctx.triggered_id == "estates-league":
+        estate = (cell or {}).get("rowId")
+        if estate not in set(svc.estates(scope)["estate_id"]):
+            return no_update
+        return urlstate.to_query(view.with_changes(estates=(estate,), cities=()))
+    points = (click or {}).get("points") or []
+    filters = view.filters(svc.today(), svc.city_estates(scope))
+    chosen = figures.clicked_cell(points[0], _heatmap_rows(svc.estates(scope), scope, filters), lang) if points else None
+    if chosen is None:
+        return no_update
+    return urlstate.to_query(view.with_changes(estates=(chosen[0],), cities=(), areas=(chosen[1],)))

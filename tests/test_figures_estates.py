@@ -1,0 +1,252 @@
+"""Estates: the league table shows estate_league's numbers (metrics --json's for one estate),
+formatted for the language with "—" for null and nulls sorted last; the heatmap draws
+estate_league(by_area=True), stays readable for 60 estates, and its clicks map back."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from contextvars import copy_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dashboard import i18n
+from dashboard.figures import estates as figures
+from data_access import ALL, Database, Filters, ServiceRules
+from data_access.catalog import estate_list
+from data_access.demo import generate_demo
+from data_access.league import estate_league
+from data_access.metrics import compute_metrics
+
+D = dt.date
+RULES = ServiceRules()
+TODAY = D(2026, 11, 23)
+AREAS = ["security", "cleaning", "greening", "repair", "other"]
+OCTOBER = Filters(D(2026, 10, 1), D(2026, 10, 31))
+ONE_DAY = Filters(D(2026, 11, 22), D(2026, 11, 22))
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Database:
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('estates') / 'demo.sqlite'}")
+    generate_demo(db, estates=60, tickets=30_000, months=6, seed=9, end=TODAY - dt.timedelta(days=1), progress=False)
+    return db
+
+
+# --- the league table ------------------------------------------------------------------
+def test_columns_are_every_headline_figure_in_both_languages():
+    for lang in ("en", "zh"):
+        defs = figures.league_column_defs(lang, 15)
+        assert [d["field"] for d in defs] == [
+            "name", "city", "households", "tickets", "per_1000_households", "within_target_pct", "response_median",
+            "within_sla_pct", "resolution_median", "escalations", "escalation_rate_pct", "severity_major",
+            "overdue_30d", "responses", "csat_pct", "mean_score", "follow_up_coverage_pct",
+        ]
+        assert defs[0]["pinned"] == "left" and defs[0]["filter"] == "agTextColumnFilter"
+        for d in defs[2:]:
+            assert d["filter"] == "agNumberColumnFilter"
+            assert d["comparator"] == {"function": "estatesNullsLast"}
+            assert d["valueFormatter"] == figures.SHOW_TEXT
+    assert figures.league_column_defs("en", 15)[5]["headerName"] == "First reply within 15 min"
+    assert figures.league_column_defs("zh", 20)[5]["headerName"] == "20分钟内首次响应率"
+    assert figures.league_column_defs("zh", 15)[0]["headerName"] == "项目"
+
+
+def test_the_nulls_last_comparator_exists_in_the_assets():
+    script = (ASSETS / "estates.js").read_text()
+    assert "dashAgGridFunctions.estatesNullsLast = function (valueA, valueB, nodeA, nodeB, isDescending)" in script
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_rows_are_the_league_with_language_formatting(demo_db, lang):
+    league = estate_league(demo_db, RULES, OCTOBER, ALL)
+    rows = {r["estate_id"]: r for r in figures.league_rows(league, lang)}
+    assert len(rows) == 60
+    for estate in ("E001", "E017", "E042"):
+        alone = compute_metrics(demo_db, RULES, OCTOBER.narrowed(estates={estate}), ALL)
+        row = rows[estate]
+        assert row["tickets"] == alone["tickets"]["total"]
+        assert row["tickets__text"] == i18n.number(alone["tickets"]["total"], lang)
+        assert row["per_1000_households"] == pytest.approx(alone["tickets"]["per_1000_households"])
+        assert row["within_target_pct"] == pytest.approx(alone["first_response"]["within_target_pct"])
+        assert row["response_median"] == pytest.approx(alone["first_response"]["median_minutes"])
+        assert row["response_median__text"] == i18n.minutes(alone["first_response"]["median_minutes"], lang)
+        assert row["within_sla_pct__text"] == i18n.percent(alone["resolution"]["within_sla_pct"], lang)
+        assert row["resolution_median"] == pytest.approx(alone["resolution"]["median_hours"])
+        assert row["escalation_rate_pct"] == pytest.approx(alone["escalations"]["rate_pct"])
+        assert row["severity_major"] == alone["complaints"]["by_severity"]["major"]
+        assert row["overdue_30d"] == alone["complaints"]["overdue_30d"]
+        assert row["responses"] == alone["satisfaction"]["responses"]
+        assert row["csat_pct"] == pytest.approx(alone["satisfaction"]["csat_pct"])
+        assert row["mean_score__text"] == i18n.number(alone["satisfaction"]["mean_score"], lang, 2)
+        assert row["follow_up_coverage_pct"] == pytest.approx(alone["satisfaction"]["follow_up_coverage_pct"])
+    assert "分钟" in rows["E001"]["response_median__text"] if lang == "zh" else "min" in rows["E001"]["response_median__text"]
+
+
+def test_null_figures_are_none_shown_as_a_dash_never_zero(demo_db):
+    rows = figures.league_rows(estate_league(demo_db, RULES, ONE_DAY, ALL), "en")
+    quiet = [r for r in rows if r["tickets"] == 0]
+    assert quiet, "a single day should leave some estate without tickets"
+    for row in quiet:
+        assert row["tickets__text"] == "0"  # a count over nothing is 0 ...
+        for field in ("within_target_pct", "response_median", "within_sla_pct", "resolution_median", "escalation_rate_pct"):
+            assert row[field] is None and row[f"{field}__text"] == "—"  # ... a ratio or median is null
+    import json
+    json.dumps(rows)  # plain JSON for the grid: no NaN, no numpy scalars
+
+
+def test_grid_speaks_both_languages():
+    assert figures.grid_locale("zh")["noRowsToShow"] == "当前筛选条件下没有项目。"
+    assert figures.grid_locale("en")["contains"] == "Contains"
+    assert set(figures.grid_locale("zh")) == set(figures.GRID_LOCALE_KEYS)
+
+
+# --- the heatmap -----------------------------------------------------------------------
+@pytest.mark.parametrize("figure", list(figures.HEATMAP_FIGURES))
+def test_heatmap_cells_are_the_league_by_area(demo_db, figure):
+    by_area = estate_league(demo_db, RULES, OCTOBER, ALL, by_area=True)
+    estates = estate_list(demo_db, ALL)
+    heat = figures.estate_area_heatmap(by_area, estates, figure, "en").data[0]
+    column = figures.HEATMAP_FIGURES[figure].column
+    cells = by_area.set_index(["estate_id", "service_area"])[column]
+    assert list(heat.x) == [i18n.area(a, "en") for a in AREAS]
+    assert len(heat.y) == 60
+    for i, estate in enumerate(estates["estate_id"]):
+        for j, area in enumerate(AREAS):
+            expected = cells.get((estate, area))
+            expected = None if expected is None or pd.isna(expected) else float(expected)
+            if expected is None and figure == "tickets":
+                expected = 0.0
+            drawn = heat.z[i][j]
+            assert (drawn is None) == (expected is None) and (drawn is None or drawn == pytest.approx(expected)), (estate, area)
+            assert heat.text[i][j] == ("—" if drawn is None else heat.text[i][j])
+
+
+def test_a_single_estate_and_area_are_metrics_figures(demo_db):
+    filters = OCTOBER.narrowed(estates={"E005"}, areas={"repair"})
+    alone = compute_metrics(demo_db, RULES, filters, ALL)
+    by_area = estate_league(demo_db, RULES, filters, ALL, by_area=True)
+    rows = estate_list(demo_db, ALL).query("estate_id == 'E005'")
+    for figure, expected in (("tickets", alone["tickets"]["total"]), ("within_sla_pct", alone["resolution"]["within_sla_pct"]),
+                             ("csat_pct", alone["satisfaction"]["csat_pct"]), ("response_median", alone["first_response"]["median_minutes"]),
+                             ("escalation_rate_pct", alone["escalations"]["rate_pct"])):
+        heat = figures.estate_area_heatmap(by_area, rows, figure, "zh").data[0]
+        assert list(heat.x) == ["工程维修"] and heat.z[0][0] == pytest.approx(expected)
+
+
+def test_missing_cells_are_a_dash_and_hover_says_so():
+    by_area = pd.DataFrame([
+        {"estate_id": "A", "service_area": "repair", "tickets": 3, "responses": 0, "within_sla_pct": None, "csat_pct": None},
+        {"estate_id": "B", "service_area": "security", "tickets": 2, "responses": 1, "within_sla_pct": 50.0, "csat_pct": 100.0},
+    ])
+    estates = pd.DataFrame({"estate_id": ["A", "B", "C"], "name": ["甲苑", "乙苑", "丙苑"], "city": ["上海", "上海", "杭州"]})
+    heat = figures.estate_area_heatmap(by_area, estates, "within_sla_pct", "en").data[0]
+    assert list(heat.x) == ["Security", "Repair"]
+    assert [list(r) for r in heat.text] == [["—", "—"], ["50.0%", "—"], ["—", "—"]]
+    assert heat.z[0] == (None, None) or list(heat.z[0]) == [None, None]
+    assert "Resolved within SLA %: —" in heat.hovertext[0][1] and "3 tickets" in heat.hovertext[0][1]
+    counts = figures.estate_area_heatmap(by_area, estates, "tickets", "en").data[0]
+    assert [list(r) for r in counts.z] == [[0, 3], [2, 0], [0, 0]]  # a count over no tickets is 0
+
+
+def test_heatmap_grows_with_estates_and_keeps_every_name():
+    names = [f"小区{i:02d}" for i in range(60)]
+    estates = pd.DataFrame({"estate_id": [f"E{i:02d}" for i in range(60)], "name": names, "city": ["上海"] * 59 + [None]})
+    by_area = pd.DataFrame({"estate_id": estates["estate_id"], "service_area": "repair", "tickets": np.arange(60), "responses": 0})
+    fig = figures.estate_area_heatmap(by_area, estates, "tickets", "zh")
+    assert fig.layout.height == figures.heatmap_height(60) >= 60 * 20
+    assert figures.heatmap_height(60) > figures.heatmap_height(24) > figures.heatmap_height(1) - 1
+    assert fig.layout.yaxis.autorange == "reversed" and fig.layout.yaxis.automargin
+    assert list(fig.data[0].y[:2]) == ["小区00（上海）", "小区01（上海）"] and fig.data[0].y[-1] == "小区59"
+
+
+def test_equal_labels_never_merge_rows_and_clicks_map_back():
+    estates = pd.DataFrame({"estate_id": ["E1", "E2", "E3"], "name": ["阳光花园", "阳光花园", "翠湖"], "city": ["深圳", "深圳", "深圳"]})
+    labels = figures.heatmap_labels(estates, "en")
+    assert len(set(labels)) == 3 and labels[2] == "翠湖 (深圳)"
+    assert figures.clicked_cell({"x": "Greening", "y": labels[1]}, estates, "en") == ("E2", "greening")
+    assert figures.clicked_cell({"x": "绿化", "y": "翠湖（深圳）"}, estates, "zh") == ("E3", "greening")
+    assert figures.clicked_cell({"x": "Greening", "y": "nowhere"}, estates, "en") is None
+    assert figures.clicked_cell({"x": "Gardening", "y": labels[2]}, estates, "en") is None
+
+
+def test_empty_selection_says_so(demo_db):
+    empty = Filters(D(2001, 1, 1), D(2001, 1, 7))
+    by_area = estate_league(demo_db, RULES, empty, ALL, by_area=True)
+    for lang in ("en", "zh"):
+        fig = figures.estate_area_heatmap(by_area, estate_list(demo_db, ALL), "csat_pct", lang)
+        assert len(fig.data) == 0 and i18n.t("app.no_data", lang) in [a.text for a in fig.layout.annotations]
+
+
+# --- the page's callbacks, run as Dash runs them ----------------------------------------
+@pytest.fixture(scope="module")
+def app(demo_db, tmp_path_factory):
+    from dashboard.app import create_app
+    from data_access import Settings
+
+    return create_app(Settings(today=TODAY, data_dir=tmp_path_factory.mktemp("data")), demo_db.describe())
+
+
+def call(app, callback_name: str, *args, triggered: str = "url.search"):
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    function = getattr(importlib.import_module("dashboard.pages.estates"), callback_name)
+
+    def run():
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": triggered, "value": None}]))
+        with app.server.test_request_context():
+            return function(*args)
+
+    return copy_context().run(run)
+
+
+OCTOBER_LINK = "?period=custom&from=2026-10-01&to=2026-10-31"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_page_callbacks_draw_the_selection(app, demo_db, lang):
+    caption, rows, problem = call(app, "update_league", OCTOBER_LINK + "&city=杭州", lang)
+    hangzhou = estate_list(demo_db, ALL).query("city == '杭州'")
+    assert problem is None and {r["estate_id"] for r in rows} == set(hangzhou["estate_id"])
+    assert i18n.number(len(hangzhou), lang) in caption
+    heatmap, problem = call(app, "update_heatmap", OCTOBER_LINK + "&city=杭州&area=repair", "csat_pct", lang)
+    assert problem is None and len(heatmap.data[0].y) == len(hangzhou) and list(heatmap.data[0].x) == [i18n.area("repair", lang)]
+
+
+def test_clicks_narrow_the_url(app, demo_db):
+    import dash
+
+    estates = estate_list(demo_db, ALL)
+    label = figures.heatmap_labels(estates, "zh")[4]
+    row = call(app, "narrow_to_clicked", {"rowId": "E007", "colId": "tickets"}, None, "?period=last_month&city=上海", "en",
+               triggered="estates-league.cellClicked")
+    assert row == "?period=last_month&estate=E007"
+    cell = call(app, "narrow_to_clicked", None, {"points": [{"x": "保洁", "y": label}]}, "?area=repair", "zh",
+                triggered="estates-heatmap.clickData")
+    assert cell == f"?estate={estates['estate_id'].iloc[4]}&area=cleaning"
+    assert call(app, "narrow_to_clicked", {"rowId": "E999"}, None, "", "en", triggered="estates-league.cellClicked") is dash.no_update
+    assert call(app, "narrow_to_clicked", None, {"points": [{"x": "Repair", "y": "nowhere"}]}, "", "en",
+                triggered="estates-heatmap.clickData") is dash.no_update
+
+
+def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
+    import dash
+
+    from data_access import DataSourceError
+
+    def down(*_args, **_kwargs):
+        raise DataSourceError("the query took longer than 30 s and was stopped")
+
+    monkeypatch.setattr("dashboard.pages.estates.estate_league", down)
+    caption, rows, problem = call(app, "update_league", OCTOBER_LINK + "&type=praise", "en")
+    assert caption is dash.no_update and rows is dash.no_update and "30 s" in problem
+    heatmap, heatmap_problem = call(app, "update_heatmap", OCTOBER_LINK + "&type=praise", "tickets", "en")
+    assert heatmap is dash.no_update and heatmap_problem == problem
+    from dashboard.layout import show_database_problem
+
+    text, is_open = show_database_problem([None, problem], "en")  # the shell's banner
+    assert is_open and "30 s" in text
