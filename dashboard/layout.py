@@ -14,7 +14,9 @@ from .auth import current_user
 from .services import services
 
 RETRY_SECONDS = 5
-NAV = ("overview", "response", "escalations", "satisfaction", "estates", "tickets", "methodology")
+NAV = ("overview", "response", "escalations", "satisfaction", "estates", "tickets")
+MORE = ("methodology", "quality", "annotations")  # reference pages, behind a "More" menu
+PAGES = NAV + MORE
 
 
 def current_language() -> str:
@@ -51,6 +53,16 @@ def _header(lang: str) -> dbc.Navbar:
         dbc.NavItem(dbc.NavLink(i18n.t(f"nav.{name}", lang), href=_page_path(name), id=f"nav-{name}", active="exact"))
         for name in NAV
     ]
+    links.append(
+        dbc.DropdownMenu(
+            [dbc.DropdownMenuItem(i18n.t(f"nav.{name}", lang), href=_page_path(name), id=f"nav-{name}") for name in MORE],
+            label=i18n.t("nav.more", lang),
+            nav=True,
+            in_navbar=True,
+            align_end=True,
+            id="nav-more",
+        )
+    )
     return dbc.Navbar(
         dbc.Container(
             [
@@ -104,7 +116,11 @@ def shell() -> html.Div:
                         i18n.t("app.db_error", lang, detail=db_problem) if db_problem else "",
                         id="db-alert", is_open=bool(db_problem), color="danger", className="mt-2",
                     ),
-                    dcc.Loading(dash.page_container, type="dot", delay_show=250, color="#2563eb", id="page-loading"),
+                    # While any callback of the page runs: the page stays visible, dimmed, under a spinner.
+                    dcc.Loading(
+                        dash.page_container, type="dot", delay_show=300, color="#2563eb", id="page-loading",
+                        overlay_style={"visibility": "visible", "opacity": 0.55},
+                    ),
                 ],
                 fluid=True,
                 className="page-body",
@@ -140,8 +156,8 @@ clientside_callback(
         return paths.map(p => p + (search || ''));
     }
     """
-    % [_page_path(n) for n in NAV],
-    [Output(f"nav-{name}", "href") for name in NAV],
+    % [_page_path(n) for n in PAGES],
+    [Output(f"nav-{name}", "href") for name in PAGES],
     Input("url", "search"),
 )
 

@@ -27,7 +27,7 @@ def test_methodology_in_english(page, dashboard_url):
     page.goto(dashboard_url + "/methodology")
     wait_for_dash(page)
     page.wait_for_selector("#methodology-targets-table")
-    assert page.inner_text("#nav-methodology") == "How numbers are computed"
+    assert page.text_content("#nav-methodology") == "How numbers are computed"  # inside the "More" menu
     text = page.inner_text(".page-methodology")
     for key in FIGURE_KEYS:
         assert key in text, key
@@ -66,7 +66,7 @@ def test_language_switch_changes_the_text(page, dashboard_url):
     page.goto(dashboard_url + "/methodology")
     wait_for_dash(page)
     page.click("#language-switch")
-    page.wait_for_function("() => document.querySelector('#nav-methodology') && document.querySelector('#nav-methodology').innerText === '指标口径'")
+    page.wait_for_function("() => document.querySelector('#nav-methodology') && document.querySelector('#nav-methodology').textContent === '指标口径'")
     wait_for_dash(page)
     assert page.inner_text("#methodology-value-target_csat_pct") == "85%"
     assert "满意率" in page.inner_text("#methodology-targets")
