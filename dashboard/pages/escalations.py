@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, html, no_update
 
 from data_access import DataSourceError, Filters
 from data_access.escalations import escalation_counts
@@ -18,13 +18,13 @@ from ..components import create_card, create_graph, create_table
 from ..figures import escalations as figures
 from ..figures.response import trend_filters
 from ..filterbar import known_view
-from ..layout import current_language
+from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
 TOP_ESTATES = 15
 OVERDUE_ROWS = 200  # the oldest first; the Tickets page lists every one
 SUMMARY_CHARS = 30
-ERROR_STORES = ("escalations-weekly-error", "escalations-where-error", "escalations-overdue-error")
+ERROR_STORES = ("escalations-weekly", "escalations-where", "escalations-overdue")
 
 
 def layout(**_query):
@@ -36,7 +36,7 @@ def layout(**_query):
 
     return html.Div(
         [
-            *[dcc.Store(id=store) for store in ERROR_STORES],
+            *[create_error_store(name) for name in ERROR_STORES],
             html.Div(id="escalations-caption", className="period-caption"),
             dbc.Row(
                 [
@@ -147,7 +147,7 @@ def _selection(search):
     Output("escalations-caption", "children"),
     Output("escalations-by-week", "figure"),
     Output("escalations-complaints", "figure"),
-    Output("escalations-weekly-error", "data"),
+    database_problem("escalations-weekly"),
     Input("url", "search"),
     State("lang", "data"),
 )
@@ -166,14 +166,15 @@ def update_weekly(search, lang):
         window=i18n.date_range(trend.start, trend.end, lang),
         end=i18n.date(filters.end, lang),
     )
-    return caption, figures.escalations_by_week(weekly, lang), figures.complaints_by_severity(weekly, lang), None
+    notes = svc.annotations(trend, scope)
+    return caption, figures.escalations_by_week(weekly, lang, annotations=notes), figures.complaints_by_severity(weekly, lang, annotations=notes), None
 
 
 @callback(
     Output("escalations-ladder", "figure"),
     Output("escalations-by-area", "figure"),
     Output("escalations-by-estate", "figure"),
-    Output("escalations-where-error", "data"),
+    database_problem("escalations-where"),
     Input("url", "search"),
     State("lang", "data"),
 )
@@ -195,7 +196,7 @@ def update_where(search, lang):
 
 @callback(
     Output("escalations-overdue", "children"),
-    Output("escalations-overdue-error", "data"),
+    database_problem("escalations-overdue"),
     Input("url", "search"),
     State("lang", "data"),
 )
@@ -209,19 +210,6 @@ def update_overdue(search, lang):
     except DataSourceError as exc:
         return no_update, str(exc)
     return _overdue_table(only_overdue(watch, filters, days), len(watch), lang, days), None
-
-
-@callback(
-    Output("db-alert", "children", allow_duplicate=True),
-    Output("db-alert", "is_open", allow_duplicate=True),
-    *[Input(store, "data") for store in ERROR_STORES],
-    State("lang", "data"),
-    prevent_initial_call=True,
-)
-def show_database_error(*problems_and_lang):
-    *problems, lang = problems_and_lang
-    problem = next((p for p in problems if p), None)
-    return (i18n.t("app.db_error", lang, detail=problem), True) if problem else ("", False)
 
 
 @callback(

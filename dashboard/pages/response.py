@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, ctx, html, no_update
 
 from data_access import DataSourceError
 from data_access.distributions import (
@@ -20,12 +20,12 @@ from .. import i18n, urlstate
 from ..components import create_card, create_graph
 from ..figures import response as figures
 from ..filterbar import known_view
-from ..layout import current_language
+from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
 # One callback per group of charts: the browser asks for them at once, so the page waits for
 # the slowest query rather than for the sum of them. Each reports failure in its own store.
-ERROR_STORES = ("response-trend-error", "response-attainment-error", "response-hours-error")
+ERROR_STORES = ("response-trend", "response-attainment", "response-hours")
 
 
 def layout(**_query):
@@ -37,7 +37,7 @@ def layout(**_query):
     target = f"{services().rules.first_response_target_minutes:g}"
     return html.Div(
         [
-            *[dcc.Store(id=store) for store in ERROR_STORES],
+            *[create_error_store(name) for name in ERROR_STORES],
             html.Div(id="response-caption", className="period-caption"),
             dbc.Row(
                 [
@@ -81,7 +81,7 @@ def _selection(search):
     Output("response-caption", "children"),
     Output("response-reply-trend", "figure"),
     Output("response-resolution-trend", "figure"),
-    Output("response-trend-error", "data"),
+    database_problem("response-trend"),
     Input("url", "search"),
     State("lang", "data"),
 )
@@ -100,14 +100,15 @@ def update_trends(search, lang):
         window=i18n.date_range(trend.start, trend.end, lang),
     )
     target = svc.rules.first_response_target_minutes
-    return caption, figures.reply_trend(weekly, target, lang), figures.resolution_trend(weekly, lang), None
+    notes = svc.annotations(trend, scope)
+    return caption, figures.reply_trend(weekly, target, lang, annotations=notes), figures.resolution_trend(weekly, lang, annotations=notes), None
 
 
 @callback(
     Output("response-distribution", "figure"),
     Output("response-sla-area", "figure"),
     Output("response-sla-channel", "figure"),
-    Output("response-attainment-error", "data"),
+    database_problem("response-attainment"),
     Input("url", "search"),
     State("lang", "data"),
 )
@@ -134,7 +135,7 @@ def update_attainment(search, lang):
 
 @callback(
     Output("response-slow-heatmap", "figure"),
-    Output("response-hours-error", "data"),
+    database_problem("response-hours"),
     Input("url", "search"),
     State("lang", "data"),
 )
@@ -154,19 +155,6 @@ def update_slow_hours(search, lang):
     except DataSourceError as exc:
         return no_update, str(exc)
     return figures.slow_reply_heatmap(by_hour, target, lang), None
-
-
-@callback(
-    Output("db-alert", "children", allow_duplicate=True),
-    Output("db-alert", "is_open", allow_duplicate=True),
-    *[Input(store, "data") for store in ERROR_STORES],
-    State("lang", "data"),
-    prevent_initial_call=True,
-)
-def show_database_error(*problems_and_lang):
-    *problems, lang = problems_and_lang
-    problem = next((p for p in problems if p), None)
-    return (i18n.t("app.db_error", lang, detail=problem), True) if problem else ("", False)
 
 
 @callback(
