@@ -79,6 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--estate", action="append", default=[])
     metrics.add_argument("--area", action="append", default=[], type=_area)
     metrics.add_argument("--json", action="store_true", help="machine-readable output (the contract)")
+    metrics.add_argument("--mapping", help="TOML mapping file: read a source database's own tables (read-only)")
+
+    importer = with_db(commands.add_parser("import", help="import CSV/XLSX exports into a database we write"))
+    importer.add_argument("--mapping", help="TOML mapping file (headers, value maps, timestamp formats, time zone)")
+    importer.add_argument("--kind", choices=("tickets", "surveys", "estates"), help="what every file holds (default: from its headers)")
+    importer.add_argument("--rejects", help="where to write the rejection report CSV (default: next to the database)")
+    importer.add_argument("files", nargs="+", metavar="FILES")
+
+    check = with_db(commands.add_parser("check", help="print a data-quality report of a source (read-only)"))
+    check.add_argument("--mapping", help="TOML mapping file: read a source database's own tables")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+
+    report = with_db(commands.add_parser("report", help="write the weekly meeting pack or the monthly complaint report (PDF or XLSX)"))
+    period = report.add_mutually_exclusive_group(required=True)
+    period.add_argument("--week", help="ISO week, e.g. 2026-W47 (Monday to Sunday)")
+    period.add_argument("--month", help="calendar month, e.g. 2026-10 (the monthly complaint analysis)")
+    report.add_argument("--estate", action="append", default=[])
+    report.add_argument("--lang", choices=("zh", "en"), default="zh")
+    report.add_argument("--out", required=True, help="the file to write: .pdf or .xlsx")
+    report.add_argument("--mapping", help="TOML mapping file: read a source database's own tables (read-only)")
     return parser
 
 
@@ -96,8 +116,27 @@ def _database(args, settings: Settings, *, fallback_embedded: bool = False, must
     return db
 
 
-def cmd_metrics(args, settings: Settings) -> int:
+def _read_mapping(path: str | None):
+    from data_access.mapping import MappingError, load_mapping
+
+    try:
+        return load_mapping(path)
+    except MappingError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _source(args, settings: Settings) -> Database:
+    """A database only read: through the mapping when one is given; never migrated or written."""
     db = _database(args, settings, must_exist=True)
+    mapping = _read_mapping(getattr(args, "mapping", None))
+    from data_access.mapping import attach_source_mapping
+
+    attach_source_mapping(db, mapping, settings.timezone)
+    return db
+
+
+def cmd_metrics(args, settings: Settings) -> int:
+    db = _source(args, settings)
     db.require_tables()
     filters = Filters(args.start, args.end, estates=args.estate, areas=args.area)
     _check_estates(db, filters)
@@ -172,7 +211,49 @@ def cmd_hash_password(args, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"metrics": cmd_metrics, "demo": cmd_demo, "serve": cmd_serve, "hash-password": cmd_hash_password}
+def cmd_import(args, settings: Settings) -> int:
+    from pathlib import Path
+
+    from data_access.importer import import_files
+
+    mapping = _read_mapping(args.mapping)
+    missing = [f for f in args.files if not Path(f).is_file()]
+    if missing:
+        raise UsageError(f"no such file: {missing[0]}")
+    db = _database(args, settings)
+    result = import_files(
+        db, args.files, mapping=mapping, group_timezone=settings.timezone, kind=args.kind,
+        rejects_path=Path(args.rejects) if args.rejects else None, progress=True,
+    )
+    for f in result.files:
+        print(f"{f.file} ({f.kind}): read {f.read:,} = loaded {f.loaded:,} + rejected {f.rejected:,}")
+    rate = result.read / result.seconds if result.seconds > 0 else 0
+    print(f"total: read {result.read:,} = loaded {result.loaded:,} + rejected {result.rejected:,} "
+          f"in {result.seconds:.1f} s ({rate:,.0f} rows/s)")
+    if result.rejects_path:
+        print(f"rejected rows and reasons: {result.rejects_path}")
+    return 0
+
+
+def cmd_check(args, settings: Settings) -> int:
+    from data_access.quality import format_report, quality_report
+
+    db = _source(args, settings)
+    report = quality_report(db)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def cmd_report(args, settings: Settings) -> int:
+    from dashboard.report.command import run_report
+
+    return run_report(args, settings, source=lambda: _source(args, settings), check_estates=_check_estates, usage_error=UsageError)
+
+
+COMMANDS = {
+    "metrics": cmd_metrics, "demo": cmd_demo, "serve": cmd_serve, "hash-password": cmd_hash_password,
+    "import": cmd_import, "check": cmd_check, "report": cmd_report,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

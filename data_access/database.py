@@ -63,6 +63,8 @@ class Database:
         except (sa.exc.ArgumentError, ImportError, sa.exc.NoSuchModuleError) as exc:
             raise DataSourceError(f"unsupported database URL {_safe_url(self.url)}: {exc}") from exc
         self.trace: deque[QueryTrace] = deque(maxlen=200)
+        # Set by data_access.mapping.attach_source_mapping: canonical tables read through a mapping (CTEs).
+        self.source_views = None
         self._install_timeouts()
 
     @property
@@ -110,6 +112,8 @@ class Database:
     # --- running statements ------------------------------------------------------
     def _run(self, statement, params: dict | None = None):
         started = time.perf_counter()
+        if self.source_views is not None and isinstance(statement, (sa.Select, sa.CompoundSelect)):
+            statement = self.source_views(statement)
         try:
             with self.engine.connect() as conn:
                 result = conn.execute(statement, params or {})
@@ -148,7 +152,8 @@ class Database:
             present = set(sa.inspect(self.engine).get_table_names())
         except sa.exc.SQLAlchemyError as exc:
             raise self._translate(exc) from exc
-        return [t for t in CANONICAL_TABLES if t not in present]
+        mapped = set(self.source_views.tables) if self.source_views is not None else set()
+        return [t for t in CANONICAL_TABLES if t not in present and t not in mapped]
 
     def require_tables(self) -> None:
         missing = self.missing_tables()

@@ -87,5 +87,8 @@ CANONICAL_TABLES = ("estates", "tickets", "surveys")
 
 
 def create_schema(engine: sa.Engine) -> None:
-    """Create the canonical tables (and their indexes) where they are missing."""
-    metadata.create_all(engine)
+    """Create the canonical tables (and their indexes) where they are missing, by migrating the
+    database to the newest schema version (data_access/migrations): only for databases we write."""
+    from .migrations import upgrade_to_head
+
+    upgrade_to_head(engine)
