@@ -30,6 +30,10 @@ def _secret_key(settings: Settings) -> str:
 def create_app(settings: Settings | None = None, db_url: str | None = None) -> dash.Dash:
     settings = settings or Settings()
     db = Database(db_url or settings.db_url or settings.embedded_db_url, statement_timeout=settings.statement_timeout_seconds)
+    if settings.mapping_file:  # a group's own ticket tables, read in place through the mapping
+        from data_access.mapping import attach_source_mapping, load_mapping
+
+        attach_source_mapping(db, load_mapping(settings.mapping_file), settings.timezone)
     server = flask.Flask(__name__)
     server.config["SECRET_KEY"] = _secret_key(settings)
     Services(settings, db).init_app(server)

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 from pydantic_settings.exceptions import SettingsError
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_positive, default=8050)
     serve.add_argument("--workers", type=_positive, default=1, help="gunicorn workers (1 = development server)")
     serve.add_argument("--debug", action="store_true", help="Dash debug mode (never in production)")
+    serve.add_argument("--mapping", help="TOML mapping file: read a source database's own tables (read-only)")
 
     demo = with_db(commands.add_parser("demo", help="write deterministic demo data"))
     demo.add_argument("--estates", type=_positive, default=60)
@@ -191,6 +193,10 @@ def cmd_demo(args, settings: Settings) -> int:
 def cmd_serve(args, settings: Settings) -> int:
     from dashboard.server import serve
 
+    if args.mapping:
+        _read_mapping(args.mapping)  # a bad mapping is one clear line now, not an error page later
+        settings = settings.model_copy(update={"mapping_file": Path(args.mapping)})
+        os.environ["ESTATE_MAPPING_FILE"] = str(Path(args.mapping).resolve())  # for gunicorn workers
     return serve(settings, db_url=args.db, host=args.host, port=args.port, workers=args.workers, debug=args.debug)
 
 
@@ -212,8 +218,6 @@ def cmd_hash_password(args, settings: Settings) -> int:
 
 
 def cmd_import(args, settings: Settings) -> int:
-    from pathlib import Path
-
     from data_access.importer import import_files
 
     mapping = _read_mapping(args.mapping)

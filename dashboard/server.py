@@ -33,6 +33,10 @@ def serve(settings: Settings, *, db_url: str | None, host: str, port: int, worke
     if not url:
         url = prepare_embedded_database(settings)
     probe = Database(url, statement_timeout=settings.statement_timeout_seconds)
+    if settings.mapping_file:
+        from data_access.mapping import attach_source_mapping, load_mapping
+
+        attach_source_mapping(probe, load_mapping(settings.mapping_file), settings.timezone)
     probe.require_tables()  # a clear error now rather than an empty dashboard
     probe.dispose()
     os.environ["ESTATE_DB_URL"] = url  # gunicorn workers build their app from the environment

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ESTATE_", extra="ignore")
 
     db_url: str | None = Field(default=None, description="SQLAlchemy URL of the ticket database")
+    mapping_file: Path | None = Field(default=None, description="TOML mapping that adapts a source database's own tables")
     data_dir: Path = Field(default_factory=default_data_dir)
     timezone: str = "Asia/Shanghai"
     first_response_target_minutes: float = Field(default=15, gt=0)

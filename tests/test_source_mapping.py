@@ -215,3 +215,20 @@ def load_mapping_text(text: str):
         path = Path(folder) / "m.toml"
         path.write_text(text, encoding="utf-8")
         return load_mapping(path)
+
+
+def test_the_dashboard_serves_a_source_through_its_mapping(databases, tmp_path):
+    """`serve --mapping` (the mapping_file setting): the Overview's tiles come through the mapping."""
+    from dash_requests import find_by_id, post_callback, texts
+
+    from dashboard.app import create_app
+    from data_access import Settings
+
+    canonical, mapped_db, mapping_file = databases
+    settings = Settings(data_dir=tmp_path, mapping_file=mapping_file, today=dt.date(2026, 7, 1))
+    app = create_app(settings, mapped_db.url.render_as_string(hide_password=False))
+    result = post_callback(app.server.test_client(), "overview-tiles", "children",
+                           {"url.search": "?period=custom&from=2026-01-01&to=2026-06-30", "lang.data": "en"})
+    expected = compute_metrics(canonical, ServiceRules(), SELECTIONS[0], ALL)["tickets"]["total"]
+    shown = texts(find_by_id(result["overview-tiles.children"], "tile-value-tickets"))[0]
+    assert int(shown.replace(",", "")) == expected > 0
