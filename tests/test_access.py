@@ -37,6 +37,7 @@ def settings(tmp_path_factory) -> Settings:
         users=[
             {"username": "director", "password_hash": hashed, "role": "director"},
             {"username": "manager", "password_hash": hashed, "role": "estate_manager", "estates": ["E001", "E002"]},
+            {"username": "supervisor", "password_hash": hashed, "role": "analyst", "personal_data": True},
         ],
     )
 
@@ -155,3 +156,53 @@ def test_sign_in_without_secret_key_refuses_to_start(demo_url, tmp_path):
     settings = Settings(data_dir=tmp_path, users=[{"username": "a", "password_hash": hash_password(PASSWORD)}])
     with pytest.raises(DataSourceError, match="SECRET_KEY"):
         create_app(settings, demo_url)
+
+
+def ticket_rows(client, search: str) -> dict:
+    request = {"startRow": 0, "endRow": 100, "sortModel": [], "filterModel": {}}
+    result = post_callback(
+        client, "tickets-grid", "getRowsResponse",
+        {"tickets-grid.getRowsRequest": request, "url.search": search, "tickets-include-cancelled.value": [], "lang.data": "en"},
+    )
+    return result["tickets-grid.getRowsResponse"]
+
+
+def test_ticket_list_of_a_manager_holds_only_own_estates(app, october):
+    client = app.server.test_client()
+    sign_in(client, "manager")
+    response = ticket_rows(client, OCTOBER + "&estate=E005")
+    assert response["rowCount"] == october(scope=Scope.of({"E001", "E002"}))
+    names = {row["estate_name"] for row in response["rowData"]}
+    director = app.server.test_client()
+    sign_in(director, "director")
+    e005 = {row["estate_name"] for row in ticket_rows(director, OCTOBER + "&estate=E005")["rowData"]}
+    assert names and e005 and not names & e005
+
+
+def test_personal_data_only_with_the_permission(app):
+    masked, full = app.server.test_client(), app.server.test_client()
+    sign_in(masked, "director")
+    sign_in(full, "supervisor")
+    masked_rows = ticket_rows(masked, OCTOBER)["rowData"]
+    full_rows = ticket_rows(full, OCTOBER)["rowData"]
+    assert all(re.fullmatch(r"1\d{2}\*{4}\d{4}", row["owner_phone"]) for row in masked_rows if row["owner_phone"])
+    assert all("*" not in row["owner_name"] for row in full_rows if row["owner_name"])
+    assert any(re.fullmatch(r"1\d{10}", row["owner_phone"] or "") for row in full_rows)
+
+
+def test_exports_are_scoped_masked_and_audited(app, settings, october):
+    client = app.server.test_client()
+    sign_in(client, "manager")
+    result = post_callback(
+        client, "tickets-download", "data",
+        {"tickets-export-csv.n_clicks": 1, "url.search": OCTOBER + "&estate=E005", "tickets-include-cancelled.value": [],
+         "tickets-grid.getRowsRequest": None, "lang.data": "en"},
+        trigger="tickets-export-csv.n_clicks",
+    )
+    import base64
+
+    content = base64.b64decode(result["tickets-download.data"]["content"]).decode("utf-8-sig")
+    assert len(content.strip().splitlines()) - 1 == october(scope=Scope.of({"E001", "E002"}))
+    assert not re.search(r"1\d{10}", content)  # no phone number in full
+    last = json.loads(settings.audit_log_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert last["event"] == "export" and last["username"] == "manager" and last["kind"] == "csv"

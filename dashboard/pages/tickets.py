@@ -13,7 +13,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 from data_access import DataSourceError
 from data_access.ticket_lists import iter_ticket_rows, ticket_codes, ticket_count, ticket_page
 
-from .. import i18n, urlstate
+from .. import audit, i18n, urlstate
 from ..exports import MAX_EXPORT_ROWS, file_name, write_csv, write_xlsx
 from ..filterbar import known_view
 from ..layout import current_language
@@ -21,7 +21,6 @@ from ..services import services
 from ..ticket_table import CROSS_FILTERS, as_sort_model, column_defs, grid_locale, grid_rows, sort_model
 
 BLOCK_ROWS = 100
-PERSONAL_DATA = False  # owners' details stay masked until access control grants the permission
 
 
 def layout(**_query):
@@ -156,7 +155,7 @@ def serve_rows(request, search, include_cancelled, lang):
         total = _count(svc, filters, scope, include_cancelled)
         page = svc.cached(
             "ticket_page", ticket_page, svc.db, filters, scope, int(request.get("startRow") or 0),
-            int(request.get("endRow") or 0), as_sort_model(sort_model(request)), PERSONAL_DATA,
+            int(request.get("endRow") or 0), as_sort_model(sort_model(request)), svc.personal_data(),
             include_cancelled=bool(include_cancelled),
         )
     except DataSourceError as exc:
@@ -211,7 +210,7 @@ def export_selection(_xlsx, _csv, search, include_cancelled, request, lang):
             key = "tickets.export_too_large" if kind == "csv" else "tickets.export_too_large_xlsx"
             message = i18n.t(key, lang, count=i18n.number(total, lang), limit=i18n.number(MAX_EXPORT_ROWS[kind], lang))
             return no_update, message, True, "warning"
-        chunks = iter_ticket_rows(svc.db, filters, scope, as_sort_model(sort_model(request)), PERSONAL_DATA,
+        chunks = iter_ticket_rows(svc.db, filters, scope, as_sort_model(sort_model(request)), svc.personal_data(),
                                   include_cancelled=bool(include_cancelled), max_rows=MAX_EXPORT_ROWS[kind])
         handle, path = tempfile.mkstemp(suffix="." + kind)
         try:
@@ -222,6 +221,8 @@ def export_selection(_xlsx, _csv, search, include_cancelled, request, lang):
             os.unlink(path)
     except DataSourceError as exc:
         return no_update, i18n.t("app.db_error", lang, detail=str(exc)), True, "danger"
+    audit.record("export", kind=kind, rows=written, period=f"{filters.start}..{filters.end}", estates=sorted(filters.estates),
+                 areas=sorted(filters.areas), personal_data=svc.personal_data())
     return download, i18n.t("tickets.export_done", lang, count=i18n.number(written, lang)), True, "success"
 
 
