@@ -28,3 +28,14 @@ def mask_phone(phone: str | None) -> str | None:
 
 def mask_room(room: str | None) -> str | None:
     return "***" if room else room
+
+
+_LONG_NUMBER = re.compile(r"\d[\d\s-]{5,}\d")
+
+
+def mask_numbers_in_text(text: str | None) -> str | None:
+    """Free text (a ticket's summary) may quote a phone number: runs of seven or more digits are
+    masked like phone numbers."""
+    if not text:
+        return text
+    return _LONG_NUMBER.sub(lambda m: mask_phone(m.group()) if len(_DIGITS.findall(m.group())) >= 7 else m.group(), str(text))

@@ -49,3 +49,64 @@ def empty_figure(lang: str, *, title: str | None = None, height: int = 320) -> g
 
 def graph_config(lang: str) -> dict:
     return {"displaylogo": False, "responsive": True, "locale": "zh-CN" if lang == "zh" else "en", "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+ANNOTATION_COLOUR = "#7c3aed"
+
+
+def _trace_dates(fig: go.Figure) -> list:
+    import pandas as pd
+
+    found = []
+    for trace in fig.data:
+        x = getattr(trace, "x", None)
+        if x is None:
+            continue
+        values = pd.to_datetime(pd.Series(list(x), dtype=object), errors="coerce").dropna()
+        found.extend(values.tolist())
+    return found
+
+
+def add_annotations(fig: go.Figure, annotations, lang: str, *, bucket: str = "week") -> go.Figure:
+    """Shade the weeks (or months) an analyst's event touches (a typhoon, a new contractor) on a
+    chart whose points stand for weeks (Mondays) or months (first days), its label at the top;
+    clipped to the buckets the chart shows, so an event never stretches the axis.
+    `annotations`: objects with start, end (inclusive) and label."""
+    import datetime as dt
+
+    import pandas as pd
+
+    if not annotations:
+        return fig
+    dates = _trace_dates(fig)
+    if not dates:
+        return fig
+    half = pd.Timedelta(days=15 if bucket == "month" else 3.5)
+
+    def bucket_of(day: dt.date) -> pd.Timestamp:
+        if bucket == "month":
+            return pd.Timestamp(day.replace(day=1))
+        return pd.Timestamp(day - dt.timedelta(days=day.weekday()))
+
+    shown_from, shown_to = min(dates) - half, max(dates) + half
+    for index, note in enumerate(annotations):
+        x0 = max(bucket_of(note.start) - half, shown_from)
+        x1 = min(bucket_of(note.end) + half, shown_to)
+        if x1 <= x0:
+            continue
+        fig.add_vrect(
+            x0=x0.isoformat(), x1=x1.isoformat(), row="all", col="all", fillcolor=ANNOTATION_COLOUR, opacity=0.10,
+            line_width=0, layer="below",
+        )
+        # The label once, above the first plot; several events step down so their labels do not overlap.
+        fig.add_annotation(
+            x=x0.isoformat(), xref="x", xanchor="left", y=1.0 - 0.07 * (index % 3), yref="paper", yanchor="top",
+            text=f"▍{note.label}", showarrow=False, font={"size": 10, "color": ANNOTATION_COLOUR},
+            bgcolor="rgba(255,255,255,0.75)", hovertext=_annotation_hover(note, lang),
+        )
+    return fig
+
+
+def _annotation_hover(note, lang: str) -> str:
+    text = f"{note.label}<br>{i18n.date_range(note.start, note.end, lang)}"
+    return text + (f"<br>{note.note}" if getattr(note, "note", "") else "")

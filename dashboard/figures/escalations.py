@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from data_access.schema import ESCALATION_LEVELS, SERVICE_AREAS, SEVERITIES
 
 from .. import i18n
-from .common import LEVEL_COLOURS, SEVERITY_COLOURS, base_layout, empty_figure
+from .common import LEVEL_COLOURS, SEVERITY_COLOURS, add_annotations, base_layout, empty_figure
 from .response import full_weeks, week_label, week_tickformat
 
 ALL_TICKETS_COLOUR = "#9aa5b8"
@@ -48,7 +48,7 @@ def _level_name(level: int, lang: str) -> str:
     return i18n.label("level", level, lang)
 
 
-def escalations_by_week(weekly: pd.DataFrame, lang: str, *, titled: bool = False) -> go.Figure:
+def escalations_by_week(weekly: pd.DataFrame, lang: str, *, titled: bool = False, annotations=()) -> go.Figure:
     """Escalated tickets per week, stacked by the highest level reached. `weekly`: escalation_counts by (week,)."""
     title = i18n.t("escalations.by_week", lang) if titled else None
     if _total(weekly, "tickets") == 0:
@@ -78,7 +78,7 @@ def escalations_by_week(weekly: pd.DataFrame, lang: str, *, titled: bool = False
     fig.update_layout(barmode="stack", bargap=0.2)
     fig.update_xaxes(type="date", tickformat=week_tickformat(lang))
     fig.update_yaxes(title_text=i18n.t("escalations.escalations_axis", lang))
-    return base_layout(fig, title=title)
+    return add_annotations(base_layout(fig, title=title), annotations, lang)
 
 
 def _level_bars(
@@ -237,7 +237,7 @@ def escalation_ladder(summary: pd.DataFrame, lang: str, *, titled: bool = False)
     return fig
 
 
-def complaints_by_severity(weekly: pd.DataFrame, lang: str, *, titled: bool = False) -> go.Figure:
+def complaints_by_severity(weekly: pd.DataFrame, lang: str, *, titled: bool = False, annotations=()) -> go.Figure:
     """Complaints received per week, stacked minor / important / major / unclassified.
     `weekly`: escalation_counts by (week,)."""
     title = i18n.t("escalations.complaints_by_severity", lang) if titled else None
@@ -265,4 +265,4 @@ def complaints_by_severity(weekly: pd.DataFrame, lang: str, *, titled: bool = Fa
     fig.update_layout(barmode="stack", bargap=0.2)
     fig.update_xaxes(type="date", tickformat=week_tickformat(lang))
     fig.update_yaxes(title_text=i18n.t("escalations.complaints_axis", lang))
-    return base_layout(fig, title=title)
+    return add_annotations(base_layout(fig, title=title), annotations, lang)

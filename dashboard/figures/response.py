@@ -18,7 +18,7 @@ from data_access import Filters
 from data_access.schema import PRIORITIES, SERVICE_AREAS, TICKET_CHANNELS
 
 from .. import i18n
-from .common import AREA_COLOURS, CURRENT_COLOUR, TARGET_COLOUR, base_layout, empty_figure
+from .common import AREA_COLOURS, CURRENT_COLOUR, TARGET_COLOUR, add_annotations, base_layout, empty_figure
 
 PRIORITY_COLOURS = {"urgent": "#c8553d", "normal": "#1f4e79"}
 BEYOND_TARGET_COLOUR = "#f0a36b"
@@ -67,7 +67,7 @@ def _per_week(frame: pd.DataFrame, weeks: list[str], area: str, column: str) -> 
 
 
 # --- weekly trends ---------------------------------------------------------------------
-def reply_trend(weekly: pd.DataFrame, target_minutes: float, lang: str, *, titled: bool = False) -> go.Figure:
+def reply_trend(weekly: pd.DataFrame, target_minutes: float, lang: str, *, titled: bool = False, annotations=()) -> go.Figure:
     """Median and 90th-percentile first reply per week, one line per area, target dashed.
     `weekly` is ticket_summary by (week, service_area)."""
     title = i18n.t("response.reply_trend", lang) if titled else None
@@ -121,10 +121,10 @@ def reply_trend(weekly: pd.DataFrame, target_minutes: float, lang: str, *, title
     fig.update_xaxes(type="date", tickformat=week_tickformat(lang))
     base_layout(fig, title=title, height=340)
     fig.update_layout(margin={"t": 64 if title else 36}, legend={"y": -0.2})
-    return fig
+    return add_annotations(fig, annotations, lang)
 
 
-def resolution_trend(weekly: pd.DataFrame, lang: str, *, titled: bool = False) -> go.Figure:
+def resolution_trend(weekly: pd.DataFrame, lang: str, *, titled: bool = False, annotations=()) -> go.Figure:
     """Median resolution hours per week, one line per area."""
     title = i18n.t("response.resolution_trend", lang) if titled else None
     if weekly.empty or weekly["resolved"].sum() == 0:
@@ -152,7 +152,7 @@ def resolution_trend(weekly: pd.DataFrame, lang: str, *, titled: bool = False) -
         )
     fig.update_yaxes(title_text=i18n.t("response.hours_axis", lang), rangemode="tozero")
     fig.update_xaxes(type="date", tickformat=week_tickformat(lang))
-    return base_layout(fig, title=title)
+    return add_annotations(base_layout(fig, title=title), annotations, lang)
 
 
 # --- distribution ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from data_access.schema import SATISFACTION_DIMENSIONS, SERVICE_AREAS
 
 from .. import i18n
-from .common import AREA_COLOURS, TARGET_COLOUR, base_layout, empty_figure
+from .common import AREA_COLOURS, TARGET_COLOUR, add_annotations, base_layout, empty_figure
 
 MIN_RANKED_RESPONSES = 10  # fewer responses than this say too little about an estate
 ALL_AREAS_COLOUR = "#111827"
@@ -117,7 +117,7 @@ def trend_period(start: dt.date, end: dt.date, weeks: int = 13) -> tuple[dt.date
 
 
 def weekly_trend(by_week_area: pd.DataFrame, by_week: pd.DataFrame, lang: str,
-                 window: tuple[dt.date, dt.date] | None = None, *, titled: bool = False) -> go.Figure:
+                 window: tuple[dt.date, dt.date] | None = None, *, titled: bool = False, annotations=()) -> go.Figure:
     """CSAT % (top) and mean score (bottom) per week (survey_summary by week and area, and by
     week): a line per area and a heavier one for all areas."""
     title = _title("satisfaction.trend", lang, titled)
@@ -150,7 +150,7 @@ def weekly_trend(by_week_area: pd.DataFrame, by_week: pd.DataFrame, lang: str,
     base_layout(fig, title=title, height=430)
     _note(fig, note)
     fig.update_layout(legend={"y": -0.14}, margin={"l": 60, "t": 72 if title else 36, "b": 56})
-    return fig
+    return add_annotations(fig, annotations, lang)
 
 
 def dimension_heatmap(by_area: pd.DataFrame, overall: pd.DataFrame | None, lang: str, *, titled: bool = False) -> go.Figure:

@@ -125,7 +125,7 @@ def _sla(rules: ServiceRules, lang: str, values: dict):
 
 
 def _rules(lang: str, values: dict):
-    keys = ("empty", "percentiles", "comparison", "watchlist", "attention", "lights", "masking")
+    keys = ("empty", "percentiles", "comparison", "watchlist", "attention", "lights", "masking", "report", "annotations")
     return html.Ul([html.Li(_text(f"methodology.rule_{k}", lang, values), id=f"methodology-rule-{k}") for k in keys],
                    className="methodology-list")
 

@@ -17,6 +17,7 @@ from ..figures.overview import area_tickets
 from ..headlines import headlines
 from ..layout import create_error_store, current_language, database_problem
 from ..attention import estates_needing_attention
+from ..report_download import create_report_buttons
 from ..services import services
 
 def layout(**_query):
@@ -26,7 +27,7 @@ def layout(**_query):
             create_error_store("overview"),
             create_error_store("overview-attention"),
             create_error_store("overview-watchlist"),
-            html.Div(id="overview-caption", className="period-caption"),
+            html.Div([html.Div(id="overview-caption", className="period-caption"), create_report_buttons(lang)], className="overview-head"),
             html.Div(id="overview-tiles", className="tile-grid"),
             dbc.Row(
                 [
@@ -149,8 +150,7 @@ def _selection(search):
 def update_headlines(search, lang):
     try:
         svc, scope, filters, comparison_filters = _selection(search)
-        current = svc.metrics(filters, scope)
-        comparison = svc.metrics(comparison_filters, scope)
+        current, comparison = svc.metrics_side_by_side(filters, comparison_filters, scope)
     except DataSourceError as exc:
         return (no_update,) * 4 + (str(exc),)
     caption = i18n.t(

@@ -102,7 +102,7 @@ def update_satisfaction(search, lang):
     return (
         caption,
         figures.area_satisfaction(by_area, lang, settings.target_csat_pct),
-        figures.weekly_trend(by_week_area, by_week, lang, window),
+        figures.weekly_trend(by_week_area, by_week, lang, window, annotations=svc.annotations(trend_filters, scope)),
         figures.dimension_heatmap(by_area, overall, lang),
         figures.score_distribution(by_score, lang),
         figures.estate_ranking(ranked, left_out, lang, settings.target_csat_pct),
