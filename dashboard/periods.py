@@ -53,3 +53,13 @@ def comparison_range(start: dt.date, end: dt.date, comparison: str) -> tuple[dt.
         return _shift_year(start, -1), _shift_year(end, -1)
     length = (end - start).days + 1
     return start - dt.timedelta(days=length), start - dt.timedelta(days=1)
+
+
+TREND_WEEKS = 13  # a quarter of context up to the period's end
+
+
+def trend_window(start: dt.date, end: dt.date, weeks: int = TREND_WEEKS) -> tuple[dt.date, dt.date]:
+    """The window of a weekly trend: the period itself, or the `weeks` Monday-to-Sunday weeks
+    ending with it when it is shorter (one week of data is a point, not a trend)."""
+    earliest = end - dt.timedelta(days=end.weekday()) - dt.timedelta(weeks=weeks - 1)
+    return min(start, earliest), end

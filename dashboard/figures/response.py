@@ -18,6 +18,7 @@ from data_access import Filters
 from data_access.schema import PRIORITIES, SERVICE_AREAS, TICKET_CHANNELS
 
 from .. import i18n
+from ..periods import TREND_WEEKS, trend_window
 from .common import AREA_COLOURS, CURRENT_COLOUR, TARGET_COLOUR, add_annotations, base_layout, empty_figure
 
 PRIORITY_COLOURS = {"urgent": "#c8553d", "normal": "#1f4e79"}
@@ -26,15 +27,11 @@ SLOW_SCALE = [[0.0, "#f7fbff"], [0.35, "#fde2c8"], [0.7, "#f08a4b"], [1.0, "#b33
 
 
 # --- weeks -----------------------------------------------------------------------------
-TREND_WEEKS = 13  # a quarter of context up to the period's end (the Satisfaction page's window too)
 
 
 def trend_filters(filters: Filters, weeks: int = TREND_WEEKS) -> Filters:
-    """The selection over whole weeks: the `weeks` weeks ending with the period's last week,
-    or the period itself when it starts earlier."""
-    last_monday = filters.end - dt.timedelta(days=filters.end.weekday())
-    start = min(filters.start, last_monday - dt.timedelta(weeks=weeks - 1))
-    return filters.with_period(start, filters.end)
+    """The selection over the trend's window (periods.trend_window)."""
+    return filters.with_period(*trend_window(filters.start, filters.end, weeks))
 
 
 def full_weeks(frame: pd.DataFrame) -> list[str]:

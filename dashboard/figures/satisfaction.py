@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from data_access.schema import SATISFACTION_DIMENSIONS, SERVICE_AREAS
 
 from .. import i18n
+from ..periods import trend_window
 from .common import AREA_COLOURS, TARGET_COLOUR, add_annotations, base_layout, empty_figure
 
 MIN_RANKED_RESPONSES = 10  # fewer responses than this say too little about an estate
@@ -109,11 +110,7 @@ def area_satisfaction(by_area: pd.DataFrame, lang: str, target_csat: float | Non
     return fig
 
 
-def trend_period(start: dt.date, end: dt.date, weeks: int = 13) -> tuple[dt.date, dt.date]:
-    """The trend's window: the period itself, or the `weeks` Monday-to-Sunday weeks ending with
-    it when it is shorter (one week of data is a point, not a trend)."""
-    earliest = end - dt.timedelta(days=end.weekday()) - dt.timedelta(weeks=weeks - 1)
-    return min(start, earliest), end
+trend_period = trend_window  # the same window as the other weekly trends
 
 
 def weekly_trend(by_week_area: pd.DataFrame, by_week: pd.DataFrame, lang: str,
