@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .aggregates import survey_summary, ticket_summary
+from .aggregates import PERCENTILES, add_ticket_ratios, survey_summary, ticket_counts, ticket_summary
 from .catalog import estate_list
 from .database import Database
 from .filters import Filters, Scope
@@ -17,11 +17,18 @@ LEAGUE_COLUMNS = [
 ]
 
 
-def estate_league(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by_area: bool = False) -> pd.DataFrame:
+def estate_league(
+    db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by_area: bool = False, *, medians: bool = True
+) -> pd.DataFrame:
     """One row per estate in scope and filter (per estate and area when `by_area`), estates
-    without tickets included with null figures, so nobody silently drops off the table."""
+    without tickets included with null figures, so nobody silently drops off the table.
+    Without `medians` the two median columns stay null and their (costlier) query is skipped."""
     by = ("estate_id", "service_area") if by_area else ("estate_id",)
-    tickets = ticket_summary(db, rules, filters, scope, by=by)
+    if medians:
+        tickets = ticket_summary(db, rules, filters, scope, by=by)
+    else:
+        counts = ticket_counts(db, rules, filters, scope, by=by)
+        tickets = add_ticket_ratios(counts.assign(**{f"{m}_{p}": None for m in ("response", "resolution") for p in PERCENTILES}))
     surveys = survey_summary(db, filters, scope, by=by)[[*by, "responses", "csat_pct", "mean_score"]]
     estates = estate_list(db, scope)
     allowed = scope.allowed_estates(filters.estates)

@@ -173,7 +173,7 @@ def update_headlines(search, lang):
 def update_attention(search, lang):
     try:
         svc, scope, filters, _ = _selection(search)
-        league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope)
+        league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)  # not shown here
     except DataSourceError as exc:
         return no_update, str(exc)
     return _attention_table(estates_needing_attention(league, svc.settings), lang), None
