@@ -117,6 +117,17 @@ def known_view(search: str | None) -> urlstate.View:
     )
 
 
+def selection(search: str | None):
+    """What every page callback starts from: the services, the signed-in user's scope, and the
+    view's filters and comparison filters."""
+    svc = services()
+    scope = svc.scope()
+    view = known_view(search)
+    city_estates = svc.city_estates(scope)
+    today = svc.today()
+    return svc, scope, view.filters(today, city_estates), view.comparison(today, city_estates)
+
+
 def _view_from_controls(period, dates_start, dates_end, compare, estates, areas, types, channels, triggered) -> urlstate.View:
     start = dt.date.fromisoformat(dates_start[:10]) if dates_start else None
     end = dt.date.fromisoformat(dates_end[:10]) if dates_end else None

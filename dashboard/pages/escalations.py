@@ -17,7 +17,7 @@ from .. import i18n, urlstate
 from ..components import create_card, create_graph, create_table
 from ..figures import escalations as figures
 from ..figures.response import trend_filters
-from ..filterbar import known_view
+from ..filterbar import known_view, selection
 from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
@@ -133,13 +133,6 @@ def _overdue_table(frame: pd.DataFrame, fetched: int, lang: str, days: int) -> h
     )
 
 
-def _selection(search):
-    svc = services()
-    scope = svc.scope()
-    filters = known_view(search).filters(svc.today(), svc.city_estates(scope))
-    return svc, scope, filters
-
-
 # One callback per group of charts, so the browser asks for them at once. Only page-local
 # outputs: a url callback that also wrote the shell's banner would fire (and fail on the
 # missing outputs) on every other page; the banner follows the error stores instead.
@@ -153,7 +146,7 @@ def _selection(search):
 )
 def update_weekly(search, lang):
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         trend = trend_filters(filters)
         weekly = svc.cached("escalation_counts", escalation_counts, svc.db, trend, scope, ("week",))
     except DataSourceError as exc:
@@ -180,7 +173,7 @@ def update_weekly(search, lang):
 )
 def update_where(search, lang):
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         by_area = svc.cached("escalation_counts", escalation_counts, svc.db, filters, scope, ("service_area",))
         by_estate = svc.cached("escalation_counts", escalation_counts, svc.db, filters, scope, ("estate_id",))
         labels = figures.estate_labels(svc.estates(scope), lang)
@@ -202,7 +195,7 @@ def update_where(search, lang):
 )
 def update_overdue(search, lang):
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         days = svc.rules.complaint_overdue_days
         watch = svc.cached(
             "watchlist", complaint_watchlist, svc.db, filters, scope, overdue_days=days, limit=OVERDUE_ROWS

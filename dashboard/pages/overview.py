@@ -12,13 +12,12 @@ from data_access.ticket_lists import complaint_watchlist, complaint_watchlist_co
 
 from .. import i18n, urlstate
 from ..components import create_card, create_graph, create_table, create_tile
-from ..filterbar import known_view
+from ..filterbar import known_view, selection
 from ..figures.overview import area_tickets
 from ..headlines import headlines
 from ..layout import create_error_store, current_language, database_problem
 from ..attention import estates_needing_attention
 from ..report_download import create_report_buttons
-from ..services import services
 
 def layout(**_query):
     lang = current_language()
@@ -128,15 +127,6 @@ def _watchlist_table(frame, total: int, lang: str):
     return html.Div([table, html.Div(more, className="empty-note", id="watchlist-more")])
 
 
-def _selection(search):
-    """The services, the user's scope, and this view's filters and comparison filters."""
-    svc = services()
-    scope = svc.scope()
-    view = known_view(search)
-    city_estates = svc.city_estates(scope)
-    return svc, scope, view.filters(svc.today(), city_estates), view.comparison(svc.today(), city_estates)
-
-
 # Three callbacks rather than one: the browser asks for them at once, so they run side by side.
 @callback(
     Output("overview-caption", "children"),
@@ -149,7 +139,7 @@ def _selection(search):
 )
 def update_headlines(search, lang):
     try:
-        svc, scope, filters, comparison_filters = _selection(search)
+        svc, scope, filters, comparison_filters = selection(search)
         current, comparison = svc.metrics_side_by_side(filters, comparison_filters, scope)
     except DataSourceError as exc:
         return (no_update,) * 4 + (str(exc),)
@@ -172,7 +162,7 @@ def update_headlines(search, lang):
 )
 def update_attention(search, lang):
     try:
-        svc, scope, filters, _ = _selection(search)
+        svc, scope, filters, _ = selection(search)
         league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)  # not shown here
     except DataSourceError as exc:
         return no_update, str(exc)
@@ -187,7 +177,7 @@ def update_attention(search, lang):
 )
 def update_watchlist(search, lang):
     try:
-        svc, scope, filters, _ = _selection(search)
+        svc, scope, filters, _ = selection(search)
         days = svc.rules.complaint_overdue_days
         watch = svc.cached("watchlist", complaint_watchlist, svc.db, filters, scope, overdue_days=days, limit=WATCHLIST_ROWS, personal_data=svc.personal_data())
         total = svc.cached("watchlist_count", complaint_watchlist_count, svc.db, filters, scope, overdue_days=days)

@@ -19,7 +19,7 @@ from data_access.schema import SERVICE_AREAS, TICKET_CHANNELS
 from .. import i18n, urlstate
 from ..components import create_card, create_graph
 from ..figures import response as figures
-from ..filterbar import known_view
+from ..filterbar import known_view, selection
 from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
@@ -68,13 +68,6 @@ def layout(**_query):
 dash.register_page(__name__, path="/response", name="Response times", order=1, layout=layout)
 
 
-def _selection(search):
-    svc = services()
-    scope = svc.scope()
-    filters = known_view(search).filters(svc.today(), svc.city_estates(scope))
-    return svc, scope, filters
-
-
 # Only page-local outputs: a url callback that also wrote the shell's banner would fire (and
 # fail on the missing outputs) on every other page. The banner follows the error stores.
 @callback(
@@ -87,7 +80,7 @@ def _selection(search):
 )
 def update_trends(search, lang):
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         trend = figures.trend_filters(filters)
         weekly = svc.ticket_summary(trend, scope, ("week", "service_area"))
     except DataSourceError as exc:
@@ -114,7 +107,7 @@ def update_trends(search, lang):
 )
 def update_attainment(search, lang):
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         target = svc.rules.first_response_target_minutes
         edges = bucket_edges(DEFAULT_RESPONSE_EDGES, must_include=(target,))
         buckets = svc.cached("response_distribution", response_time_distribution, svc.db, filters, scope, edges)
@@ -141,7 +134,7 @@ def update_attainment(search, lang):
 )
 def update_slow_hours(search, lang):
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         target = svc.rules.first_response_target_minutes
         by_hour = svc.cached(
             "first_reply_attainment",

@@ -15,7 +15,7 @@ from data_access.ticket_lists import iter_ticket_rows, ticket_codes, ticket_coun
 
 from .. import audit, i18n, urlstate
 from ..exports import MAX_EXPORT_ROWS, file_name, write_csv, write_xlsx
-from ..filterbar import known_view
+from ..filterbar import known_view, selection
 from ..layout import current_language
 from ..services import services
 from ..ticket_table import CROSS_FILTERS, as_sort_model, column_defs, grid_locale, grid_rows, sort_model
@@ -99,13 +99,6 @@ def layout(**_query):
 dash.register_page(__name__, path="/tickets", name="Tickets", order=5, layout=layout)
 
 
-def _selection(search):
-    svc = services()
-    scope = svc.scope()
-    view = known_view(search)
-    return svc, scope, view.filters(svc.today(), svc.city_estates(scope))
-
-
 def _count(svc, filters, scope, include_cancelled: bool) -> int:
     return svc.cached("ticket_count", ticket_count, svc.db, filters, scope, include_cancelled=bool(include_cancelled))
 
@@ -122,7 +115,7 @@ def _count(svc, filters, scope, include_cancelled: bool) -> int:
 )
 def update_count(search, include_cancelled, lang):
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         total = _count(svc, filters, scope, include_cancelled)
         cancelled = total - _count(svc, filters, scope, False) if include_cancelled else 0
     except DataSourceError as exc:
@@ -151,7 +144,7 @@ def serve_rows(request, search, include_cancelled, lang):
     if not request:
         return no_update, no_update
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         total = _count(svc, filters, scope, include_cancelled)
         page = svc.cached(
             "ticket_page", ticket_page, svc.db, filters, scope, int(request.get("startRow") or 0),
@@ -202,7 +195,7 @@ def export_selection(_xlsx, _csv, search, include_cancelled, request, lang):
     """The whole selection (not just the rows on screen) in the grid's order, masked like the grid."""
     kind = "xlsx" if ctx.triggered_id == "tickets-export-xlsx" else "csv"
     try:
-        svc, scope, filters = _selection(search)
+        svc, scope, filters, _ = selection(search)
         total = _count(svc, filters, scope, include_cancelled)
         if total == 0:
             return no_update, i18n.t("tickets.export_empty", lang), True, "secondary"

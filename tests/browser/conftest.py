@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,7 @@ def _open_page(browser, request, lang: str, viewport: dict):
     context = browser.new_context(viewport=viewport, locale="zh-CN" if lang == "zh" else "en-GB")
     context.add_cookies([{"name": "lang", "value": lang, "domain": "127.0.0.1", "path": "/"}])
     page = context.new_page()
+    track_callbacks(page)
     page.console_errors = []
     page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
@@ -109,10 +111,38 @@ def page_zh(browser, request):
     yield from _open_page(browser, request, "zh", {"width": 1366, "height": 768})
 
 
+def track_callbacks(page) -> None:
+    """Count the page's callback requests in flight, so tests can wait for quiet."""
+    page.pending_callbacks = 0
+
+    def started(request):
+        if "_dash-update-component" in request.url:
+            page.pending_callbacks += 1
+
+    def ended(request):
+        if "_dash-update-component" in request.url:
+            page.pending_callbacks -= 1
+
+    page.on("request", started)
+    page.on("requestfinished", ended)
+    page.on("requestfailed", ended)
+
+
 def wait_for_dash(page, timeout: float = 20_000) -> None:
-    """Until no callback is pending: Dash marks the document while it renders."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-dash-is-loading=\"true\"]') && document.querySelector('#_pages_content') !== null",
-        timeout=timeout,
-    )
-    page.wait_for_timeout(150)
+    """Until the page is drawn and no callback has been in flight for 400 ms. A slow machine
+    starts callbacks late; waiting for quiet rather than for a first idle moment avoids races."""
+    if not hasattr(page, "pending_callbacks"):
+        track_callbacks(page)
+    page.wait_for_function("() => document.querySelector('#_pages_content') !== null", timeout=timeout)
+    deadline = time.monotonic() + timeout / 1000
+    quiet_since = None
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        busy = page.pending_callbacks > 0 or page.evaluate("() => !!document.querySelector('[data-dash-is-loading=\"true\"]')")
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 0.4:
+            return
+    raise AssertionError(f"Dash callbacks still running after {timeout / 1000:.0f} s")
