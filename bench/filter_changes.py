@@ -1,0 +1,259 @@
+"""Server time of the five filter changes of issue 5, cold and cached, beside the floor and a naive baseline.
+
+    .venv/bin/python bench/filter_changes.py --db URL [--repeat 5] [--today 2026-11-23] [--no-naive]
+
+For each filter change and each page (overview, response, escalations, satisfaction, estates) it
+posts, to a Flask test client, every Dash callback of that page whose inputs include url.search
+(found in /_dash-dependencies, posted like tests/dash_requests.py; the shared filter bar, note and
+nav callbacks are posted too, as the browser fires them as well). The callbacks are posted one
+after another, so "server time" is their sum; a browser fires them in parallel.
+
+- cold: the result cache is cleared before every (change, page); cached: the same again, cache warm.
+- floor: the sum of Database.trace seconds of the queries a cold run executed (driver time for the
+  same aggregate SQL, fetch included; queries that ran in parallel are summed, so this overstates
+  the floor a little).
+- naive: the common Dash pattern, in a fresh process: pd.read_sql("SELECT * FROM tickets") on every
+  change, then filtering and grouping in pandas for the headline question (counts by area and
+  estate, median first response, escalation rate); time per change and that process's peak RSS.
+- peak RSS: resource.getrusage of this process, taken before the naive baseline runs.
+- bytes: the JSON size of every figure in the responses, the largest per page.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dashboard.app import create_app
+from dashboard.services import EXTENSION
+from data_access import Settings
+
+PAGES = ("overview", "response", "escalations", "satisfaction", "estates")
+SHARED_PREFIXES = ("..url.search...filter-period", "..url-notes", "..nav-overview")
+
+
+def changes(today: dt.date, city: str, estate: str) -> list[tuple[str, str, dict]]:
+    """(name, query string, naive filter spec) of the five changes of issue 5."""
+    yesterday = today - dt.timedelta(days=1)
+    # the last complete calendar quarter before today
+    q_start_month = ((today.month - 1) // 3) * 3 + 1
+    this_q = dt.date(today.year, q_start_month, 1)
+    last_q_end = this_q - dt.timedelta(days=1)
+    last_q_start = dt.date(last_q_end.year, ((last_q_end.month - 1) // 3) * 3 + 1, 1)
+    monday = today - dt.timedelta(days=today.weekday())
+    three_years = yesterday.replace(year=yesterday.year - 3) + dt.timedelta(days=1)
+    one_year = yesterday.replace(year=yesterday.year - 1) + dt.timedelta(days=1)
+    return [
+        ("all estates, last week", "?period=last_week",
+         {"start": monday - dt.timedelta(days=7), "end": monday - dt.timedelta(days=1)}),
+        ("one city, last quarter", f"?period=custom&from={last_q_start}&to={last_q_end}&city={city}",
+         {"start": last_q_start, "end": last_q_end, "city": city}),
+        ("one estate, year to date", f"?period=year_to_date&estate={estate}",
+         {"start": dt.date(today.year, 1, 1), "end": yesterday, "estate": estate}),
+        ("all estates, three years", f"?period=custom&from={three_years}&to={yesterday}",
+         {"start": three_years, "end": yesterday}),
+        ("one area, one year", f"?period=custom&from={one_year}&to={yesterday}&area=Repair",
+         {"start": one_year, "end": yesterday, "area": "Repair"}),
+    ]
+
+
+def page_callbacks(client) -> dict[str, list[dict]]:
+    deps = client.get("/_dash-dependencies").get_json()
+    by_page: dict[str, list[dict]] = {p: [] for p in PAGES}
+    shared = []
+    for dep in deps:
+        if not any(i["id"] == "url" and i["property"] == "search" for i in dep["inputs"]):
+            continue
+        if dep.get("clientside_function"):
+            continue  # runs in the browser
+        if dep["output"].startswith(SHARED_PREFIXES):
+            shared.append(dep)
+            continue
+        first = dep["output"].lstrip(".").split(".", 1)[0]
+        for page in PAGES:
+            if first.startswith(page + "-"):
+                by_page[page].append(dep)
+    for page in PAGES:
+        by_page[page] = shared + by_page[page]
+    return by_page
+
+
+def payload(dep: dict, values: dict) -> str:
+    def items(specs):
+        return [{"id": s["id"], "property": s["property"], "value": values.get(f"{s['id']}.{s['property']}")} for s in specs]
+
+    outputs = []
+    multi = dep["output"].startswith("..")
+    for part in dep["output"][2:-2].split("...") if multi else [dep["output"]]:
+        component, prop = part.rsplit(".", 1)
+        outputs.append({"id": json.loads(component) if component.startswith("{") else component, "property": prop})
+    return json.dumps({
+        "output": dep["output"],
+        "outputs": outputs if multi else outputs[0],
+        "inputs": items(dep["inputs"]),
+        "state": items(dep["state"]),
+        "changedPropIds": ["url.search"],
+    })
+
+
+def fire_page(client, deps: list[dict], values: dict) -> tuple[float, int, list[str]]:
+    """Post every callback; (seconds, largest figure JSON bytes, errors)."""
+    biggest = 0
+    errors = []
+    started = time.perf_counter()
+    for dep in deps:
+        response = client.post("/_dash-update-component", data=payload(dep, values), content_type="application/json")
+        if response.status_code == 204:
+            continue
+        if response.status_code != 200:
+            errors.append(f"{dep['output'][:60]}: HTTP {response.status_code}")
+            continue
+        body = response.get_json()["response"]
+        for cid, props in body.items():
+            for prop, value in props.items():
+                if prop.split("@")[0] == "figure":
+                    biggest = max(biggest, len(json.dumps(value, separators=(",", ":"))))
+                if prop.split("@")[0] == "data" and "db-error" in cid and value:
+                    errors.append(f"{cid}: {str(value)[:80]}")
+    return time.perf_counter() - started, biggest, errors
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def naive(url: str, specs: list[dict], queue) -> None:
+    """The common Dash pattern: the whole ticket table into pandas on every change."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    out = []
+    for spec in specs:
+        started = time.perf_counter()
+        frame = pd.read_sql("SELECT * FROM tickets", engine)
+        estates = pd.read_sql("SELECT estate_id, city FROM estates", engine)
+        created = pd.to_datetime(frame["created_at"], format="mixed")
+        mask = (created >= pd.Timestamp(spec["start"])) & (created < pd.Timestamp(spec["end"] + dt.timedelta(days=1)))
+        if "city" in spec:
+            mask &= frame["estate_id"].isin(estates.loc[estates["city"] == spec["city"], "estate_id"])
+        if "estate" in spec:
+            mask &= frame["estate_id"] == spec["estate"]
+        if "area" in spec:
+            mask &= frame["service_area"] == spec["area"]
+        part = frame[mask]
+        reply = (pd.to_datetime(part["first_response_at"], format="mixed") - created[mask]).dt.total_seconds() / 60
+        answer = {
+            "tickets": len(part),
+            "by_area": part.groupby("service_area").size().to_dict(),
+            "by_estate": part.groupby("estate_id").size().size,
+            "median_reply_min": float(reply.median()) if len(part) else None,
+            "escalation_rate": float((part["escalation_level"] > 0).mean()) if len(part) else None,
+        }
+        out.append((time.perf_counter() - started, answer["tickets"]))
+        del frame, part
+    queue.put((out, rss_mb()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True, help="database URL")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date(2026, 11, 23))
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive pandas baseline")
+    args = parser.parse_args()
+
+    app = create_app(Settings(today=args.today), args.db)
+    services = app.server.extensions[EXTENSION]
+    client = app.server.test_client()
+    client.set_cookie("lang", "en")
+    by_page = page_callbacks(client)
+    with app.server.app_context():
+        estates = services.estates(services.scope())
+    city = estates["city"].value_counts().index[0]
+    estate = estates["estate_id"].iloc[0]
+    plan = changes(args.today, city, estate)
+    from dashboard.pages import estates as estates_page
+
+    print(f"{services.db.describe()}; today {args.today}; repeat {args.repeat}; city {city}; estate {estate}")
+    print("callbacks per page (incl. the shared server-side ones):", {p: len(d) for p, d in by_page.items()})
+    rows = []
+    all_errors: list[str] = []
+    for name, query, _spec in plan:
+        values = {"url.search": query, "lang.data": "en",
+                  "estates-heatmap-figure.value": estates_page.figures.DEFAULT_HEATMAP_FIGURE}
+        for page in PAGES:
+            cold, cached, floor, biggest = [], [], [], 0
+            for _ in range(args.repeat):
+                with app.server.app_context():
+                    services.cache.clear()
+                services.db.trace.clear()
+                seconds, size, errors = fire_page(client, by_page[page], values)
+                floor.append(sum(t.seconds for t in services.db.trace))
+                cold.append(seconds)
+                biggest = max(biggest, size)
+                all_errors += [f"{name} / {page}: {e}" for e in errors]
+            for _ in range(args.repeat):
+                services.db.trace.clear()
+                seconds, size, errors = fire_page(client, by_page[page], values)
+                if services.db.trace:
+                    all_errors.append(f"{name} / {page}: cached run ran {len(services.db.trace)} queries")
+                cached.append(seconds)
+                all_errors += [f"{name} / {page}: {e}" for e in errors]
+            rows.append((name, page, cold, cached, floor, biggest))
+            print(f"  {name:<26} {page:<13} cold p50 {pct(cold, .5) * 1000:7.0f} ms  cached p50 {pct(cached, .5) * 1000:6.1f} ms",
+                  flush=True)
+    peak = rss_mb()
+
+    naive_times: dict[str, float] = {}
+    naive_rss = None
+    if not args.no_naive:
+        context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
+        process = context.Process(target=naive, args=(args.db, [spec for _, _, spec in plan], queue))
+        process.start()
+        result, naive_rss = queue.get(timeout=1800)
+        process.join(timeout=60)
+        naive_times = {name: seconds for (name, _, _), (seconds, _) in zip(plan, result)}
+
+    print()
+    print("| change | page | cold p50 ms | cold p95 ms | cached p50 ms | cached p95 ms | floor p50 ms | cold / floor | naive ms | naive / cold | max figure KB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, page, cold, cached, floor, biggest in rows:
+        c50, f50 = pct(cold, .5) * 1000, pct(floor, .5) * 1000
+        nv = naive_times.get(name)
+        print(f"| {name} | {page} | {c50:,.0f} | {pct(cold, .95) * 1000:,.0f} | {pct(cached, .5) * 1000:,.1f} | "
+              f"{pct(cached, .95) * 1000:,.1f} | {f50:,.0f} | {c50 / f50 if f50 else float('nan'):.1f}x | "
+              f"{'' if nv is None else f'{nv * 1000:,.0f}'} | {'' if nv is None else f'{nv * 1000 / c50:.1f}x'} | {biggest / 1024:,.1f} |")
+    every_cold = [s for r in rows for s in r[2]]
+    every_cached = [s for r in rows for s in r[3]]
+    print()
+    print(f"all (change, page) cold:   p50 {pct(every_cold, .5) * 1000:,.0f} ms, p95 {pct(every_cold, .95) * 1000:,.0f} ms")
+    print(f"all (change, page) cached: p50 {pct(every_cached, .5) * 1000:,.1f} ms, p95 {pct(every_cached, .95) * 1000:,.1f} ms")
+    print(f"largest figure: {max(r[5] for r in rows) / 1024:,.1f} KB")
+    print(f"peak RSS of the dashboard process: {peak:,.0f} MB")
+    if naive_rss is not None:
+        print(f"naive baseline: per change {', '.join(f'{v:.1f}' for v in naive_times.values())} s; peak RSS {naive_rss:,.0f} MB")
+    print(f"errors: {len(all_errors)}")
+    for error in all_errors[:20]:
+        print("  " + error)
+
+
+if __name__ == "__main__":
+    main()
