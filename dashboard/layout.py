@@ -101,6 +101,7 @@ def shell() -> html.Div:
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="lang", data=lang),
+            dcc.Store(id="db-error-template", data=i18n.t("app.db_error", lang, detail="{detail}")),
             # While the database is unreachable, poll it; reload the page once it answers again.
             dcc.Store(id="db-recovered"),
             dcc.Interval(id="db-retry", interval=RETRY_SECONDS * 1000, disabled=not db_problem),
@@ -179,21 +180,26 @@ def database_problem(page: str):
     return Output({"type": "db-error", "page": page}, "data")
 
 
-@callback(
+# In the browser: no round trip after every page update just to keep the banner closed.
+clientside_callback(
+    """
+    function(problems, template) {
+        const problem = (problems || []).find(p => p);
+        return problem ? [template.replace('{detail}', problem), true] : ['', false];
+    }
+    """,
     Output("db-alert", "children", allow_duplicate=True),
     Output("db-alert", "is_open", allow_duplicate=True),
     Input({"type": "db-error", "page": ALL}, "data"),
-    State("lang", "data"),
+    State("db-error-template", "data"),
     prevent_initial_call=True,
 )
-def show_database_problem(problems, lang):
-    problem = next((p for p in problems if p), None)
-    return (i18n.t("app.db_error", lang, detail=problem), True) if problem else ("", False)
 
-
-@callback(Output("db-retry", "disabled"), Input("db-alert", "is_open"))
-def poll_while_database_is_down(alert_open):
-    return not alert_open
+clientside_callback(
+    "function(alertOpen) { return !alertOpen; }",
+    Output("db-retry", "disabled"),
+    Input("db-alert", "is_open"),
+)
 
 
 @callback(Output("db-recovered", "data"), Input("db-retry", "n_intervals"), prevent_initial_call=True)
