@@ -101,7 +101,7 @@ def shell() -> html.Div:
         [
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="lang", data=lang),
-            dcc.Store(id="db-error-template", data=i18n.t("app.db_error", lang, detail="{detail}")),
+            dcc.Store(id="db-error-template", data=banner_template(lang)),
             # While the database is unreachable, poll it; reload the page once it answers again.
             dcc.Store(id="db-recovered"),
             dcc.Interval(id="db-retry", interval=RETRY_SECONDS * 1000, disabled=not db_problem),
@@ -168,6 +168,11 @@ clientside_callback(
     Input("nav-toggle", "n_clicks"),
     State("nav-collapse", "is_open"),
 )
+
+
+def banner_template(lang: str) -> str:
+    """The database banner's text with a {detail} slot the browser fills with the page's problem."""
+    return i18n.t("app.db_error", lang, detail="{detail}")
 
 
 def create_error_store(page: str) -> dcc.Store:
