@@ -111,6 +111,12 @@ def page_zh(browser, request):
     yield from _open_page(browser, request, "zh", {"width": 1366, "height": 768})
 
 
+def screenshot(page, name: str) -> None:
+    """A full-page screenshot under test-output/screenshots, for people to look at."""
+    (OUTPUT / "screenshots").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "screenshots" / f"{name}.png"), full_page=True)
+
+
 def track_callbacks(page) -> None:
     """Count the page's callback requests in flight, so tests can wait for quiet."""
     page.pending_callbacks = 0

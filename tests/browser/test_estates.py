@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import re
 
-from conftest import OUTPUT, wait_for_dash
+from conftest import screenshot, wait_for_dash
 
 LAST_MONTH = "?period=last_month"
 ONE_DAY = "?period=custom&from=2026-11-22&to=2026-11-22"  # short enough that some estates lack figures
-
-
-def screenshot(page, name: str) -> None:
-    (OUTPUT / "screenshots").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "screenshots" / f"{name}.png"), full_page=True)
 
 
 def wait_for_rows(page, count: int | None = None) -> None:

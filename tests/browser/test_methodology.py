@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import OUTPUT, wait_for_dash
+from conftest import screenshot, wait_for_dash
 
 from data_access import Settings
 from data_access.schema import REQUEST_TYPES
@@ -16,11 +16,6 @@ FIGURE_KEYS = ("tickets.total", "tickets.by_type", "tickets.open", "tickets.per_
                "escalations.rate_pct", "escalations.by_level", "complaints.total", "complaints.by_severity",
                "complaints.overdue_30d", "satisfaction.responses", "satisfaction.mean_score", "satisfaction.csat_pct",
                "satisfaction.dimensions", "satisfaction.follow_up_coverage_pct")
-
-
-def screenshot(page, name: str) -> None:
-    (OUTPUT / "screenshots").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "screenshots" / f"{name}.png"), full_page=True)
 
 
 def test_methodology_in_english(page, dashboard_url):

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import re
 
-from conftest import OUTPUT, wait_for_dash
+from conftest import screenshot, wait_for_dash
 
 LAST_MONTH = "?period=last_month"
 
 
 def tile(page, key: str) -> str:
     return page.inner_text(f"#tile-value-{key}")
-
-
-def screenshot(page, name: str) -> None:
-    (OUTPUT / "screenshots").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "screenshots" / f"{name}.png"), full_page=True)
 
 
 def test_overview_loads_in_english(page, dashboard_url):

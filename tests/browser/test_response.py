@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import OUTPUT, wait_for_dash
+from conftest import screenshot, wait_for_dash
 
 LAST_MONTH = "?period=last_month"
 AREAS_EN = ["Security", "Cleaning", "Greening", "Repair", "Other"]
@@ -32,11 +32,6 @@ def open_page(page, url: str) -> None:
         arg=GRAPHS,
         timeout=30_000,
     )
-
-
-def screenshot(page, name: str) -> None:
-    (OUTPUT / "screenshots").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "screenshots" / f"{name}.png"), full_page=True)
 
 
 def plotted(page, graph: str) -> list[dict]:

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import re
 
-from conftest import OUTPUT, wait_for_dash
+from conftest import screenshot, wait_for_dash
 
 LAST_MONTH = "?period=last_month"
-
-
-def screenshot(page, name: str) -> None:
-    (OUTPUT / "screenshots").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "screenshots" / f"{name}.png"), full_page=True)
 
 
 def wait_for_page(page) -> None:

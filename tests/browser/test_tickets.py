@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import OUTPUT, wait_for_dash
+from conftest import screenshot, wait_for_dash
 from playwright.sync_api import expect
 
 from data_access import ALL, Database, Filters, ServiceRules
@@ -27,11 +27,6 @@ def db(demo_db_url):
     database = Database(demo_db_url)
     yield database
     database.dispose()
-
-
-def screenshot(page, name: str) -> None:
-    (OUTPUT / "screenshots").mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUTPUT / "screenshots" / f"{name}.png"), full_page=True)
 
 
 def open_tickets(page, url: str) -> None:
