@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=("zh", "en"), default="zh")
     report.add_argument("--out", required=True, help="the file to write: .pdf or .xlsx")
     report.add_argument("--mapping", help="TOML mapping file: read a source database's own tables (read-only)")
+    refresh = with_db(commands.add_parser("refresh", help="bring the rollups up to date (pre-aggregates for fast long periods)"))
+    refresh.add_argument("--full", action="store_true", help="rebuild every month, not only those that changed")
+    refresh.add_argument("--since", type=_date, help="also rebuild every month from this day on (after loading tables by other means)")
     return parser
 
 
@@ -190,6 +193,17 @@ def cmd_demo(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_refresh(args, settings: Settings) -> int:
+    from data_access.rollups import refresh
+
+    db = _database(args, settings, fallback_embedded=True, must_exist=True)
+    db.require_tables()
+    report = refresh(db, ServiceRules.from_settings(settings), full=args.full, since=args.since, progress=True)
+    kind = "rebuilt" if report.full else "refreshed"
+    print(f"Rollups {kind}: {report.months:,} month(s), {report.rows:,} rows in all, in {report.seconds:.1f} s")
+    return 0
+
+
 def cmd_serve(args, settings: Settings) -> int:
     from dashboard.server import serve
 
@@ -256,7 +270,7 @@ def cmd_report(args, settings: Settings) -> int:
 
 COMMANDS = {
     "metrics": cmd_metrics, "demo": cmd_demo, "serve": cmd_serve, "hash-password": cmd_hash_password,
-    "import": cmd_import, "check": cmd_check, "report": cmd_report,
+    "import": cmd_import, "check": cmd_check, "report": cmd_report, "refresh": cmd_refresh,
 }
 
 

@@ -141,16 +141,11 @@ def _count_if(condition):
     return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
-def ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
-    """The counting half of `ticket_summary`: every count column, one row per group."""
-    by = list(by)
-    _check_dimensions(by, TICKET_DIMENSIONS)
-    base, overdue_cutoff = ticket_base(db.dialect, rules, filters, scope, by)
-    b = base.c
+def count_aggregates(b, rules: ServiceRules, overdue_cutoff) -> list:
+    """Every count column of `ticket_counts` over the ticket_base columns `b`."""
     complaint = b.request_type == "complaint"
     target = sa.literal(rules.first_response_target_minutes)
-    overdue_hours = rules.complaint_overdue_days * 24
-    aggregates = [
+    return [
         sa.func.count().label("tickets"),
         _count_if(b.status.in_(("open", "in_progress"))).label("open"),
         *[_count_if(b.request_type == t).label(f"type_{t}") for t in REQUEST_TYPES],
@@ -167,16 +162,50 @@ def ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Sc
             sa.and_(
                 complaint,
                 sa.or_(
-                    b.resolution_hours > overdue_hours,
+                    _resolved_late(b, rules),
                     sa.and_(b.resolution_hours.is_(None), b.created_at < overdue_cutoff),
                 ),
             )
         ).label("overdue_30d"),
         sa.func.sum(b.followed_up).label("followed_up"),
     ]
+
+
+def _resolved_late(b, rules: ServiceRules):
+    """Resolved after the complaint overdue rule's days: overdue whatever the period."""
+    return b.resolution_hours > rules.complaint_overdue_days * 24
+
+
+def ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The counting half of `ticket_summary`: every count column, one row per group.
+    Answered from the rollups where they cover the question (data_access.rollups)."""
+    from . import rollups
+
+    by = list(by)
+    _check_dimensions(by, TICKET_DIMENSIONS)
+    plan = rollups.plan_tickets(db, rules, filters, scope, by)
+    if plan is not None:
+        return rollups.ticket_counts(db, rules, plan, filters, scope, by)
+    return raw_ticket_counts(db, rules, filters, scope, by)
+
+
+def raw_ticket_counts(
+    db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = (), *, overdue_from: dt.date | None = None
+) -> pd.DataFrame:
+    """`ticket_counts` from the tickets table itself. `overdue_from` is the end of the period the
+    complaint overdue rule looks back from, when `filters` is only a slice of that period."""
+    by = list(by)
+    base, overdue_cutoff = ticket_base(db.dialect, rules, filters, scope, by)
+    if overdue_from is not None:
+        overdue_cutoff = timestamp_bound(db.dialect, overdue_from - dt.timedelta(days=rules.complaint_overdue_days))
+    b = base.c
     keys = [b[d] for d in by]
+    aggregates = count_aggregates(b, rules, overdue_cutoff)
     statement = sa.select(*keys, *aggregates).group_by(*keys) if keys else sa.select(*aggregates)
-    counts = db.frame(statement)
+    return _whole_counts(db.frame(statement), by)
+
+
+def _whole_counts(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     count_columns = [c for c in counts.columns if c not in by]
     counts[count_columns] = counts[count_columns].fillna(0).astype("int64")
     if not by and counts.empty:
@@ -186,9 +215,21 @@ def ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Sc
 
 def ticket_percentiles(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
     """The percentile half of `ticket_summary`: response_median/p90 (minutes) and
-    resolution_median/p90 (hours) per group, both measures ranked in one pass."""
+    resolution_median/p90 (hours) per group. Exact from the tickets table; within 1% from the
+    rollups' histograms where they cover the question (data_access.rollups)."""
+    from . import rollups
+
     by = list(by)
     _check_dimensions(by, TICKET_DIMENSIONS)
+    plan = rollups.plan_tickets(db, rules, filters, scope, by, histograms=True)
+    if plan is not None:
+        return rollups.ticket_percentiles(db, rules, plan, filters, scope, by)
+    return raw_ticket_percentiles(db, rules, filters, scope, by)
+
+
+def raw_ticket_percentiles(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Exact percentiles from the tickets table, both measures ranked in one pass."""
+    by = list(by)
     base, _ = ticket_base(db.dialect, rules, filters, scope, by)
     b = base.c
     keys = [b[d] for d in by]
@@ -275,9 +316,20 @@ def add_ticket_ratios(frame: pd.DataFrame) -> pd.DataFrame:
 
 def survey_summary(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
     """One row per group: responses, score_sum, csat (scores >= 4), <dim>_sum and <dim>_n,
-    with mean_score, csat_pct and <dim>_mean derived (None over an empty set)."""
+    with mean_score, csat_pct and <dim>_mean derived (None over an empty set). Answered
+    from the rollups where they cover the question (data_access.rollups)."""
+    from . import rollups
+
     by = list(by)
     _check_dimensions(by, SURVEY_DIMENSIONS)
+    plan = rollups.plan_surveys(db, filters, scope, by)
+    sums = rollups.survey_sums(db, plan, filters, scope, by) if plan is not None else raw_survey_sums(db, filters, scope, by)
+    return add_survey_ratios(sums)
+
+
+def raw_survey_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The sums and counts behind `survey_summary`, from the surveys table itself."""
+    by = list(by)
     keys = [SURVEY_DIMENSIONS[d](S).label(d) for d in by]
     aggregates = [
         sa.func.count().label("surveys"),
@@ -295,7 +347,7 @@ def survey_summary(db: Database, filters: Filters, scope: Scope, by: Sequence[st
     frame[value_columns] = frame[value_columns].fillna(0).astype("int64")
     if not by and frame.empty:
         frame = pd.DataFrame([{c: 0 for c in value_columns}])
-    return add_survey_ratios(frame)
+    return frame
 
 
 SURVEY_SUMS = ("surveys", "responses", "score_sum", "csat", *[f"{d}_{part}" for d in SATISFACTION_DIMENSIONS for part in ("sum", "n")])

@@ -1,0 +1,759 @@
+"""Pre-aggregated rollups: ticket and survey figures summed per day or per month over a few
+dimensions, so a question about three years reads thousands of rows instead of millions.
+
+Callers never see them. `ticket_counts`, `ticket_percentiles` and `survey_summary` ask
+`plan_tickets` / `plan_surveys` whether a rollup answers the question (it keeps every
+dimension the question filters or groups by, it was built with today's service rules, and no
+day of the period changed since the last refresh); if so they read it, else the raw tables.
+A period is cut into whole months (month rows), the days around them (day rows, or the raw
+tickets when a rollup keeps no days), so any closed date range is answered exactly.
+
+Counts are exact sums. Percentiles come from log-scale histograms: a value v > 0.01 minute
+falls in bucket 1 + floor(ln(v / 0.01) / ln(1.02)), whose geometric middle is within 1% of
+every value in it, so a percentile interpolated between two bucket middles is within 1% of
+the exact one (METRICS.md allows 1%).
+
+Rollups are derived data, rebuilt by `estate-dashboard refresh`: their tables are made here,
+not by the schema migrations, and are dropped and rebuilt whenever their definition changes.
+Writers (import, demo) record the days they touched in `rollup_dirty`; a period holding a
+dirty day is answered from the raw tables until the next refresh, so a figure is never stale.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from .database import Database
+from .filters import Filters, Scope
+from .rules import ServiceRules
+from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, surveys, tickets
+from .sqlfuncs import day_of, month_of, week_of, weekday_of
+
+# Histogram buckets: ratio 1.02 keeps the bucket middle within 1% (sqrt(1.02) = 1.00995).
+BUCKET_RATIO = 1.02
+BUCKET_FLOOR_MINUTES = 0.01  # below 0.6 s everything shares bucket 0, represented by its mean
+STATE_SECONDS = 5.0  # how long a process trusts what it read of the rollup state
+
+# Which grains of rows can answer a grouping by time: a row must lie inside one group.
+GRAINS_FOR = {"day": ("day",), "weekday": ("day",), "week": ("week", "day"), "month": ("month", "day")}
+
+
+@dataclass(frozen=True)
+class Rollup:
+    name: str
+    kind: str  # "tickets" or "surveys"
+    dims: tuple[str, ...]
+    grains: tuple[str, ...]  # "day", "week" (ISO, Monday first), "month"
+    histogram_grains: tuple[str, ...] = ()  # none: no percentiles from this rollup
+
+    @property
+    def histograms(self) -> bool:
+        return bool(self.histogram_grains)
+
+    @property
+    def table_name(self) -> str:
+        return f"rollup_{self.name}"
+
+
+# Smallest first: a question takes the first rollup that keeps all its dimensions.
+# Fine grains only where rows stay few: days of every estate would be as many as the tickets.
+ROLLUPS = (
+    Rollup("area", "tickets", ("service_area",), ("day", "week", "month"), ("day", "week", "month")),
+    Rollup("area_hour", "tickets", ("service_area", "hour"), ("day",)),
+    Rollup("area_detail", "tickets", ("service_area", "request_type", "priority", "channel"), ("day", "week", "month"), ("week", "month")),
+    Rollup("estate", "tickets", ("estate_id", "service_area"), ("month",), ("month",)),
+    Rollup("survey_area", "surveys", ("service_area", "score"), ("day", "week", "month")),
+    Rollup("survey_estate", "surveys", ("estate_id", "service_area", "score"), ("month",)),
+)
+
+TICKET_COUNTS = (
+    "tickets", "open", *[f"type_{t}" for t in REQUEST_TYPES], "responded", "within_target", "resolved",
+    "within_sla", "escalations", *[f"level_{n}" for n in ESCALATION_LEVELS], "complaints",
+    *[f"severity_{s}" for s in SEVERITIES], "severity_unclassified", "overdue_30d", "followed_up",
+)
+# overdue_30d depends on the period's end, so rollups keep its two parts.
+TICKET_MEASURES = tuple(c for c in TICKET_COUNTS if c != "overdue_30d") + ("complaints_late", "complaints_unresolved")
+SURVEY_MEASURES = (
+    "surveys", "responses", "score_sum", "csat", *[f"{d}_{part}" for d in SATISFACTION_DIMENSIONS for part in ("sum", "n")],
+)
+HISTOGRAM_MEASURES = ("response", "resolution")  # both stored in minutes
+
+metadata = sa.MetaData()
+
+rollup_state = sa.Table(
+    "rollup_state",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("definition", sa.String(64), nullable=False),
+    sa.Column("rules", sa.String(64), nullable=False),
+    sa.Column("refreshed_at", sa.DateTime, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+)
+
+# Days whose tickets or surveys changed after the last refresh (by created_at / surveyed_at).
+rollup_dirty = sa.Table("rollup_dirty", metadata, sa.Column("day", sa.Date, primary_key=True))
+
+
+def _dim_type(dim: str):
+    return sa.Integer if dim in ("hour", "score") else sa.String(64)
+
+
+def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
+    measures = TICKET_MEASURES if rollup.kind == "tickets" else SURVEY_MEASURES
+    keys = [sa.Column("grain", sa.String(5), nullable=False), sa.Column("period", sa.Date, nullable=False)]
+    keys += [sa.Column(d, _dim_type(d)) for d in rollup.dims]
+    lead = ["estate_id"] if "estate_id" in rollup.dims else []
+    table = sa.Table(
+        rollup.table_name,
+        metadata,
+        *keys,
+        *[sa.Column(m, sa.BigInteger, nullable=False) for m in measures],
+        sa.Index(f"ix_{rollup.table_name}", *lead, "grain", "period"),
+    )
+    histogram = None
+    if rollup.histograms:
+        histogram = sa.Table(
+            f"{rollup.table_name}_hist",
+            metadata,
+            *[c.copy() for c in keys],
+            sa.Column("measure", sa.String(10), nullable=False),
+            sa.Column("bucket", sa.Integer, nullable=False),
+            sa.Column("tickets", sa.BigInteger, nullable=False),
+            sa.Column("value_sum", sa.Float, nullable=False),
+            sa.Index(f"ix_{rollup.table_name}_hist", *lead, "grain", "period"),
+        )
+    return table, histogram
+
+
+TABLES = {r.name: _tables(r) for r in ROLLUPS}
+
+
+def _definition(rollup: Rollup) -> str:
+    table, histogram = TABLES[rollup.name]
+    text = repr((rollup, [(c.name, str(c.type)) for c in table.columns], BUCKET_RATIO, BUCKET_FLOOR_MINUTES, histogram is not None))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def rules_fingerprint(rules: ServiceRules) -> str:
+    """Rollups count "within target" and "within SLA" with the rules they were built with."""
+    return hashlib.sha256(repr(rules).encode()).hexdigest()[:16]
+
+
+# --- reading the state ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    rollups: dict[str, tuple[str, str]]  # name -> (definition, rules fingerprint)
+    refreshed_at: dt.datetime | None
+    dirty: tuple[dt.date, ...]
+
+    def usable(self, rollup: Rollup, rules: ServiceRules | None) -> bool:
+        built = self.rollups.get(rollup.name)
+        if built is None or built[0] != _definition(rollup):
+            return False
+        return rules is None or built[1] == rules_fingerprint(rules)
+
+    def dirty_between(self, start: dt.date, end: dt.date) -> bool:
+        return any(start <= day <= end for day in self.dirty)
+
+
+def read_state(db: Database) -> State | None:
+    """What refresh built, or None when this database has no rollups (or they cannot be read)."""
+    try:
+        present = set(sa.inspect(db.engine).get_table_names())
+    except sa.exc.SQLAlchemyError:
+        return None
+    if "rollup_state" not in present or "rollup_dirty" not in present:
+        return None
+    rows = db.rows(sa.select(rollup_state.c.name, rollup_state.c.definition, rollup_state.c.rules, rollup_state.c.refreshed_at))
+    dirty = tuple(sorted(_as_date(r[0]) for r in db.rows(sa.select(rollup_dirty.c.day))))
+    refreshed = [r[3] for r in rows if r[3] is not None]
+    return State({r[0]: (r[1], r[2]) for r in rows}, max(refreshed) if refreshed else None, dirty)
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def current_state(db: Database) -> State | None:
+    """`read_state`, remembered for a few seconds so one filter change reads it once."""
+    if db.source_views is not None:  # a mapped source is read-only: nothing is rolled up
+        return None
+    memo = getattr(db, "_rollup_state", None)
+    now = time.monotonic()
+    if memo is None or now - memo[0] > STATE_SECONDS:
+        memo = (now, read_state(db))
+        db._rollup_state = memo
+    return memo[1]
+
+
+def forget_state(db: Database) -> None:
+    db._rollup_state = None
+
+
+# --- planning a question --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Segment:
+    source: str  # "month", "day" (rows of the rollup) or "raw" (the tickets/surveys table)
+    first: dt.date
+    last: dt.date
+
+
+@dataclass(frozen=True)
+class Plan:
+    rollup: Rollup
+    segments: tuple[Segment, ...]
+
+    @property
+    def rolled_up(self) -> list[Segment]:
+        return [s for s in self.segments if s.source != "raw"]
+
+    @property
+    def raw(self) -> list[Segment]:
+        return [s for s in self.segments if s.source == "raw"]
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _next_week(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=7 - day.weekday())
+
+
+def segments(start: dt.date, end: dt.date, grains: Sequence[str], cuts: Iterable[dt.date] = ()) -> list[Segment]:
+    """[start, end] cut at `cuts`, then tiled by the coarsest rows the rollup keeps: whole
+    months, then whole weeks, then days (raw tickets where it keeps no day rows)."""
+    bounds = sorted({start, end + dt.timedelta(days=1), *[c for c in cuts if start < c <= end]})
+    out: list[Segment] = []
+
+    def tile(a: dt.date, b: dt.date, grains: list[str]) -> None:
+        """Cover [a, b) with rows of grains[0], what is left by the finer grains."""
+        if b <= a:
+            return
+        if not grains:
+            out.append(Segment("raw", a, b - dt.timedelta(days=1)))
+            return
+        grain, finer = grains[0], grains[1:]
+        if grain == "day":
+            out.append(Segment("day", a, b - dt.timedelta(days=1)))
+            return
+        step = _next_month if grain == "month" else _next_week
+        first = a if (a.day == 1 if grain == "month" else a.weekday() == 0) else step(a)
+        if step(first) > b:  # no whole row fits
+            tile(a, b, finer)
+            return
+        tile(a, first, finer)
+        while step(first) <= b:
+            out.append(Segment(grain, first, step(first) - dt.timedelta(days=1)))
+            first = step(first)
+        tile(first, b, finer)
+
+    order = [g for g in ("month", "week", "day") if g in grains]
+    for a, b in zip(bounds, bounds[1:]):
+        tile(a, b, order)
+    merged: list[Segment] = []  # neighbours of one source read as one range: a shorter WHERE
+    for s in out:
+        if merged and merged[-1].source == s.source and merged[-1].last + dt.timedelta(days=1) == s.first:
+            merged[-1] = Segment(s.source, merged[-1].first, s.last)
+        else:
+            merged.append(s)
+    return merged
+
+
+def _needed(filters: Filters, scope: Scope, by: Sequence[str], *, surveys_only: bool) -> tuple[set[str], bool] | None:
+    """The dimensions a rollup must keep, and the grains of rows that can answer; None when
+    no rollup can (a survey question filtered by ticket channel or type)."""
+    needed: set[str] = set()
+    if scope.allowed_estates(filters.estates) is not None:
+        needed.add("estate_id")
+    if filters.areas:
+        needed.add("service_area")
+    if filters.channels:
+        needed.add("channel")
+    if filters.request_types:
+        needed.add("request_type")
+    if surveys_only and (filters.channels or filters.request_types):
+        return None  # those filters follow the survey to its ticket: only the raw join knows
+    allowed = {"day", "week", "month"}
+    for d in by:
+        if d in GRAINS_FOR:
+            allowed &= set(GRAINS_FOR[d])
+        else:
+            needed.add(d)
+    return needed, allowed
+
+
+def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters, scope: Scope, by, *, histograms=False, cuts=()):
+    state = current_state(db)
+    if state is None or state.dirty_between(filters.start, filters.end):
+        return None
+    wanted = _needed(filters, scope, by, surveys_only=kind == "surveys")
+    if wanted is None:
+        return None
+    needed, allowed = wanted
+    for rollup in ROLLUPS:
+        if rollup.kind != kind or not needed <= set(rollup.dims) or (histograms and not rollup.histograms):
+            continue
+        if not state.usable(rollup, rules if kind == "tickets" else None):
+            continue
+        grains = [g for g in (rollup.histogram_grains if histograms else rollup.grains) if g in allowed]
+        if not grains:
+            continue
+        parts = segments(filters.start, filters.end, grains, cuts)
+        if all(p.source == "raw" for p in parts):
+            return None  # nothing to gain: the raw tables answer exactly
+        return Plan(rollup, tuple(parts))
+    return None
+
+
+def overdue_cut(rules: ServiceRules, filters: Filters) -> dt.date:
+    """Complaints unresolved and received before this day are overdue at the period's end."""
+    return filters.end_exclusive - dt.timedelta(days=rules.complaint_overdue_days)
+
+
+def plan_tickets(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, histograms: bool = False):
+    return _plan(db, "tickets", rules, filters, scope, by, histograms=histograms, cuts=(overdue_cut(rules, filters),))
+
+
+def plan_surveys(db: Database, filters: Filters, scope: Scope, by: Sequence[str]):
+    return _plan(db, "surveys", None, filters, scope, by)
+
+
+# --- answering from a plan ------------------------------------------------------------------
+
+
+def _in(column, values, name: str):
+    return column.in_(sa.bindparam(name, sorted(values), expanding=True))
+
+
+def _key(table: sa.Table, dim: str):
+    period = table.c.period
+    calendar = {"day": day_of, "week": week_of, "month": month_of, "weekday": weekday_of}
+    if dim in calendar:
+        return calendar[dim](period)
+    return table.c[dim]
+
+
+def _where(table: sa.Table, plan: Plan, filters: Filters, scope: Scope) -> list:
+    periods = [
+        sa.and_(table.c.grain == s.source, table.c.period >= sa.literal(s.first, sa.Date), table.c.period <= sa.literal(s.last, sa.Date))
+        for s in plan.rolled_up
+    ]
+    conditions = [sa.or_(*periods)]
+    estates = scope.allowed_estates(filters.estates)
+    if estates is not None:
+        conditions.append(_in(table.c.estate_id, estates, "r_estates") if estates else sa.false())
+    for dim, values in (("service_area", filters.areas), ("channel", filters.channels), ("request_type", filters.request_types)):
+        if values:
+            conditions.append(_in(table.c[dim], values, f"r_{dim}"))
+    return conditions
+
+
+def _grouped(db: Database, table: sa.Table, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str], columns: list) -> pd.DataFrame:
+    keys = [_key(table, d).label(d) for d in by]
+    statement = sa.select(*keys, *columns).where(*_where(table, plan, filters, scope))
+    if keys:
+        statement = statement.group_by(*[_key(table, d) for d in by])
+    return db.frame(statement)
+
+
+def add_up(parts: list[pd.DataFrame], by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """Sum frames of the same counts over their groups (rollup rows plus raw edge days)."""
+    by = list(by)
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame([{c: 0 for c in columns}]) if not by else pd.DataFrame(columns=[*by, *columns])
+    frame = pd.concat(parts, ignore_index=True)
+    frame[list(columns)] = frame[list(columns)].apply(pd.to_numeric).fillna(0)
+    if by:
+        frame = frame.groupby(by, dropna=False, sort=True)[list(columns)].sum().reset_index()
+    else:
+        frame = frame[list(columns)].sum().to_frame().T
+    frame[list(columns)] = frame[list(columns)].astype("int64")
+    return frame
+
+
+def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    from .aggregates import raw_ticket_counts
+
+    table, _ = TABLES[plan.rollup.name]
+    parts = []
+    if plan.rolled_up:
+        before_cut = table.c.period < sa.literal(overdue_cut(rules, filters), sa.Date)
+        columns = [sa.func.sum(table.c[m]).label(m) for m in TICKET_COUNTS if m != "overdue_30d"]
+        columns.append(
+            (
+                sa.func.sum(table.c.complaints_late)
+                + sa.func.sum(sa.case((before_cut, table.c.complaints_unresolved), else_=0))
+            ).label("overdue_30d")
+        )
+        parts.append(_grouped(db, table, plan, filters, scope, by, columns))
+    for s in plan.raw:
+        parts.append(raw_ticket_counts(db, rules, filters.with_period(s.first, s.last), scope, by, overdue_from=filters.end_exclusive))
+    return add_up(parts, by, TICKET_COUNTS)[[*by, *TICKET_COUNTS]]
+
+
+def _bucket(minutes):
+    """The histogram bucket of a duration in minutes (null stays null)."""
+    scaled = sa.func.floor(sa.func.ln(minutes / BUCKET_FLOOR_MINUTES) / math.log(BUCKET_RATIO))
+    return sa.case((minutes < BUCKET_FLOOR_MINUTES, 0), else_=1 + scaled)
+
+
+def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], time_dim: str | None = None):
+    """Histogram rows (by..., measure, bucket, tickets, value_sum) straight from the tickets."""
+    from .aggregates import ticket_base
+
+    dims = [*([time_dim] if time_dim else []), *by]
+    base, _ = ticket_base(db.dialect, rules, filters, scope, dims)
+    b = base.c
+    selects = []
+    for measure, column in (("response", b.response_minutes), ("resolution", b.resolution_hours * 60.0)):
+        valued = sa.select(*[b[d] for d in dims], column.label("v")).where(column.is_not(None)).subquery(f"h_{measure}")
+        v = valued.c
+        bucket = _bucket(v.v).label("bucket")
+        inner = sa.select(*[v[d] for d in dims], sa.literal(measure).label("measure"), bucket, v.v).subquery(f"b_{measure}")
+        keys = [inner.c[d] for d in dims]
+        selects.append(
+            sa.select(*keys, inner.c.measure, inner.c.bucket, sa.func.count().label("tickets"), sa.func.sum(inner.c.v).label("value_sum"))
+            .group_by(*keys, inner.c.measure, inner.c.bucket)
+        )
+    return sa.union_all(*selects)
+
+
+def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    _, histogram = TABLES[plan.rollup.name]
+    parts = []
+    if plan.rolled_up:
+        columns = [histogram.c.measure, histogram.c.bucket, sa.func.sum(histogram.c.tickets).label("tickets"), sa.func.sum(histogram.c.value_sum).label("value_sum")]
+        keys = [_key(histogram, d).label(d) for d in by]
+        statement = (
+            sa.select(*keys, *columns)
+            .where(*_where(histogram, plan, filters, scope))
+            .group_by(*[_key(histogram, d) for d in by], histogram.c.measure, histogram.c.bucket)
+        )
+        parts.append(db.frame(statement))
+    for s in plan.raw:
+        parts.append(db.frame(_raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)))
+    return percentiles_from_histograms(parts, by)
+
+
+def bucket_middles(buckets: np.ndarray) -> np.ndarray:
+    """The geometric middle of each bucket > 0, in minutes."""
+    return BUCKET_FLOOR_MINUTES * np.power(BUCKET_RATIO, buckets - 1) * math.sqrt(BUCKET_RATIO)
+
+
+def percentiles_from_histograms(parts: list[pd.DataFrame], by: Sequence[str]) -> pd.DataFrame:
+    """response_median/p90 (minutes) and resolution_median/p90 (hours) per group, interpolated
+    between closest ranks like percentile_cont, each rank read as its bucket's middle."""
+    from .aggregates import MEASURES, PERCENTILES
+
+    by = list(by)
+    parts = [p for p in parts if not p.empty]
+    names = [f"{prefix}_{p}" for _, prefix in MEASURES for p in PERCENTILES]
+    if not parts:
+        return pd.DataFrame([{n: None for n in names}]) if not by else pd.DataFrame(columns=[*by, *names])
+    h = pd.concat(parts, ignore_index=True)
+    h["bucket"] = pd.to_numeric(h["bucket"]).astype("int64")
+    h["tickets"] = pd.to_numeric(h["tickets"]).astype("int64")
+    h["value_sum"] = pd.to_numeric(h["value_sum"]).astype(float)
+    group = [*by, "measure"]
+    h = h.groupby([*group, "bucket"], dropna=False, sort=True)[["tickets", "value_sum"]].sum().reset_index()
+    h["middle"] = np.where(h["bucket"] == 0, h["value_sum"] / h["tickets"].clip(lower=1), bucket_middles(h["bucket"].to_numpy()))
+    grouped = h.groupby(group, dropna=False, sort=False)
+    h["above"] = grouped["tickets"].cumsum()  # ranks below the next bucket
+    h["below"] = h["above"] - h["tickets"]  # first rank (0-based) in this bucket
+    h["n"] = grouped["tickets"].transform("sum")
+    result = h[group].drop_duplicates().reset_index(drop=True)
+    for name, p in PERCENTILES.items():
+        rank = (h["n"] - 1) * p
+        lo, hi = np.floor(rank), np.ceil(rank)
+        at_lo = h[(h["below"] <= lo) & (lo < h["above"])][[*group, "middle"]].rename(columns={"middle": "lo"})
+        at_hi = h[(h["below"] <= hi) & (hi < h["above"])][[*group, "middle"]].rename(columns={"middle": "hi"})
+        frac = h[group].assign(frac=rank - lo).drop_duplicates(group)
+        values = frac.merge(at_lo, on=group, how="left").merge(at_hi, on=group, how="left")
+        values[name] = values["lo"] + values["frac"] * (values["hi"] - values["lo"])
+        result = result.merge(values[[*group, name]], on=group, how="left")
+    wide = {}
+    for measure, prefix, scale in (("response", "response", 1.0), ("resolution", "resolution", 60.0)):
+        part = result[result["measure"] == measure].drop(columns="measure")
+        part = part.rename(columns={p: f"{prefix}_{p}" for p in PERCENTILES})
+        for p in PERCENTILES:
+            part[f"{prefix}_{p}"] = part[f"{prefix}_{p}"] / scale
+        wide[prefix] = part
+    if by:
+        out = wide["response"].merge(wide["resolution"], on=by, how="outer")
+    else:
+        out = pd.DataFrame([{c: (w[c].iloc[0] if len(w) else None) for w in wide.values() for c in w.columns}])
+    for n in names:
+        if n not in out.columns:
+            out[n] = None
+    return out[[*by, *names]].reset_index(drop=True)
+
+
+def survey_sums(db: Database, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    from .aggregates import raw_survey_sums
+
+    table, _ = TABLES[plan.rollup.name]
+    parts = []
+    if plan.rolled_up:
+        parts.append(_grouped(db, table, plan, filters, scope, by, [sa.func.sum(table.c[m]).label(m) for m in SURVEY_MEASURES]))
+    for s in plan.raw:
+        parts.append(raw_survey_sums(db, filters.with_period(s.first, s.last), scope, by))
+    return add_up(parts, by, SURVEY_MEASURES)[[*by, *SURVEY_MEASURES]]
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    months: int
+    rows: int
+    seconds: float
+    full: bool
+
+
+def ensure_tables(db: Database) -> list[Rollup]:
+    """Create missing rollup tables; drop and re-create those whose definition changed.
+    Returns the rollups that must be built from scratch."""
+    rebuilt = []
+    with db.engine.begin() as conn:
+        rollup_state.create(conn, checkfirst=True)
+        rollup_dirty.create(conn, checkfirst=True)
+        built = {r[0]: r[1] for r in conn.execute(sa.select(rollup_state.c.name, rollup_state.c.definition))}
+        for rollup in ROLLUPS:
+            table, histogram = TABLES[rollup.name]
+            if built.get(rollup.name) != _definition(rollup):
+                for t in (histogram, table):
+                    if t is not None:
+                        t.drop(conn, checkfirst=True)
+                conn.execute(rollup_state.delete().where(rollup_state.c.name == rollup.name))
+                rebuilt.append(rollup)
+            for t in (table, histogram):
+                if t is not None:
+                    t.create(conn, checkfirst=True)
+    return rebuilt
+
+
+def mark_dirty(conn: sa.Connection, days: Iterable[dt.date]) -> None:
+    """Record days whose tickets or surveys changed (no-op where no rollups were ever built)."""
+    days = sorted({_as_date(d) for d in days if d is not None})
+    if not days or not sa.inspect(conn).has_table("rollup_dirty"):
+        return
+    present = {_as_date(r[0]) for r in conn.execute(sa.select(rollup_dirty.c.day).where(rollup_dirty.c.day.in_(days)))}
+    fresh = [{"day": d} for d in days if d not in present]
+    if fresh:
+        conn.execute(rollup_dirty.insert(), fresh)
+
+
+def _months_with_data(db: Database) -> list[dt.date]:
+    spans = db.rows(
+        sa.select(sa.func.min(tickets.c.created_at), sa.func.max(tickets.c.created_at)).union_all(
+            sa.select(sa.func.min(surveys.c.surveyed_at), sa.func.max(surveys.c.surveyed_at))
+        )
+    )
+    firsts = [_as_date(r[0]) for r in spans if r[0] is not None]
+    lasts = [_as_date(r[1]) for r in spans if r[1] is not None]
+    if not firsts:
+        return []
+    first = min(firsts)
+    month, last = min(_months_of(first)), max(lasts)
+    out = []
+    while month <= last:
+        out.append(month)
+        month = _next_month(month)
+    return out
+
+
+def _as_period(db: Database, expression):
+    # SQLite keeps dates as ISO text already; CAST(... AS DATE) there would make a number.
+    return expression if db.dialect == "sqlite" else sa.cast(expression, sa.Date)
+
+
+def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, month: dt.date):
+    """INSERT ... SELECT of one month of a ticket rollup at one grain, from the tickets."""
+    from .aggregates import _count_if, _resolved_late, count_aggregates, ticket_base
+    from .filters import ALL
+
+    table, _ = TABLES[rollup.name]
+    base, cutoff = ticket_base(db.dialect, rules, _grain_span(month, grain), ALL, [grain, *rollup.dims])
+    b = base.c
+    time_dim = grain
+    measures = {c.name: c for c in count_aggregates(b, rules, cutoff)}
+    complaint = b.request_type == "complaint"
+    measures["complaints_late"] = _count_if(sa.and_(complaint, _resolved_late(b, rules))).label("complaints_late")
+    measures["complaints_unresolved"] = _count_if(sa.and_(complaint, b.resolution_hours.is_(None))).label("complaints_unresolved")
+    keys = [b[d] for d in rollup.dims]
+    select = sa.select(
+        sa.literal(grain).label("grain"),
+        _as_period(db, b[time_dim]).label("period"),
+        *keys,
+        *[sa.func.coalesce(measures[m], 0).label(m) for m in TICKET_MEASURES],
+    ).group_by(b[time_dim], *keys)
+    return table.insert().from_select(["grain", "period", *rollup.dims, *TICKET_MEASURES], select)
+
+
+def _histogram_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, month: dt.date):
+    from .filters import ALL
+
+    _, histogram = TABLES[rollup.name]
+    time_dim = grain
+    rows = _raw_histograms(db, rules, _grain_span(month, grain), ALL, rollup.dims, time_dim=time_dim).subquery("hist")
+    select = sa.select(
+        sa.literal(grain).label("grain"),
+        _as_period(db, rows.c[time_dim]).label("period"),
+        *[rows.c[d] for d in rollup.dims],
+        rows.c.measure,
+        rows.c.bucket,
+        rows.c.tickets,
+        rows.c.value_sum,
+    )
+    return histogram.insert().from_select(["grain", "period", *rollup.dims, "measure", "bucket", "tickets", "value_sum"], select)
+
+
+def _survey_rows(db: Database, rollup: Rollup, grain: str, month: dt.date):
+    from .aggregates import SURVEY_DIMENSIONS, _count_if, survey_conditions
+    from .filters import ALL
+
+    table, _ = TABLES[rollup.name]
+    period = _grain_span(month, grain)
+    S = surveys.c
+    time_key = {"day": day_of, "week": week_of, "month": month_of}[grain](S.surveyed_at)
+    keys = [SURVEY_DIMENSIONS[d](S) for d in rollup.dims]
+    sums = {
+        "surveys": sa.func.count(),
+        "responses": sa.func.count(S.score),
+        "score_sum": sa.func.coalesce(sa.func.sum(S.score), 0),
+        "csat": sa.func.coalesce(_count_if(S.score >= 4), 0),
+    }
+    for d in SATISFACTION_DIMENSIONS:
+        sums[f"{d}_sum"] = sa.func.coalesce(sa.func.sum(S[d]), 0)
+        sums[f"{d}_n"] = sa.func.count(S[d])
+    select = (
+        sa.select(sa.literal(grain), _as_period(db, time_key), *keys, *[sums[m] for m in SURVEY_MEASURES])
+        .where(*survey_conditions(db.dialect, period, ALL))
+        .group_by(time_key, *keys)
+    )
+    return table.insert().from_select(["grain", "period", *rollup.dims, *SURVEY_MEASURES], select)
+
+
+def _grain_span(month: dt.date, grain: str) -> Filters:
+    """The days whose rows a month's rebuild writes at `grain`: a week belongs to the month of
+    its Monday, so week rows reach up to six days past the month's end."""
+    last = _next_month(month) - dt.timedelta(days=1)
+    if grain == "week":
+        first_monday = month if month.weekday() == 0 else _next_week(month)
+        last_monday = last - dt.timedelta(days=last.weekday())
+        return Filters(first_monday, last_monday + dt.timedelta(days=6))
+    return Filters(month, last)
+
+
+def _months_of(day: dt.date) -> set[dt.date]:
+    """The months whose rebuild writes rows holding `day`: its own, and its week's Monday's."""
+    return {day.replace(day=1), (day - dt.timedelta(days=day.weekday())).replace(day=1)}
+
+
+def _from_day_rows(db: Database, table: sa.Table, rollup: Rollup, grain: str, month: dt.date, values: Sequence[str], extra: Sequence[str] = ()):
+    """Week or month rows summed from the day rows already built: no second pass over tickets."""
+    span = _grain_span(month, grain)
+    key = {"week": week_of, "month": month_of}[grain](table.c.period)
+    keys = [table.c[d] for d in (*rollup.dims, *extra)]
+    select = (
+        sa.select(sa.literal(grain), _as_period(db, key), *keys, *[sa.func.sum(table.c[v]) for v in values])
+        .where(table.c.grain == "day", table.c.period >= sa.literal(span.start, sa.Date), table.c.period <= sa.literal(span.end, sa.Date))
+        .group_by(key, *keys)
+    )
+    return table.insert().from_select(["grain", "period", *rollup.dims, *extra, *values], select)
+
+
+def _rebuild_from_source(conn: sa.Connection, db: Database, rules: ServiceRules, rollup: Rollup, month: dt.date) -> None:
+    """First pass over a month: drop its rows, then write what only the raw tables can give
+    (day rows, or every grain of a rollup that keeps no days)."""
+    after = _next_month(month)
+    for t in TABLES[rollup.name]:
+        if t is not None:
+            conn.execute(t.delete().where(t.c.period >= sa.literal(month, sa.Date), t.c.period < sa.literal(after, sa.Date)))
+    for grain in ("day",) if "day" in rollup.grains else rollup.grains:
+        if rollup.kind == "surveys":
+            conn.execute(_survey_rows(db, rollup, grain, month))
+        else:
+            conn.execute(_ticket_rows(db, rules, rollup, grain, month))
+    for grain in ("day",) if "day" in rollup.histogram_grains else rollup.histogram_grains:
+        conn.execute(_histogram_rows(db, rules, rollup, grain, month))
+
+
+def _rebuild_from_days(conn: sa.Connection, db: Database, rollup: Rollup, month: dt.date) -> None:
+    """Second pass, once every month's day rows exist (a week reaches into the next month)."""
+    table, histogram = TABLES[rollup.name]
+    measures = TICKET_MEASURES if rollup.kind == "tickets" else SURVEY_MEASURES
+    if "day" in rollup.grains:
+        for grain in (g for g in rollup.grains if g != "day"):
+            conn.execute(_from_day_rows(db, table, rollup, grain, month, measures))
+    if "day" in rollup.histogram_grains:
+        for grain in (g for g in rollup.histogram_grains if g != "day"):
+            conn.execute(_from_day_rows(db, histogram, rollup, grain, month, ("tickets", "value_sum"), ("measure", "bucket")))
+
+
+def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.date | None = None, progress: bool = False) -> RefreshReport:
+    """Bring the rollups up to date: every month for a rollup never built (or built with other
+    rules, or a changed definition), else the months holding a dirty day or after `since`."""
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    rebuilt = ensure_tables(db)
+    state = read_state(db)
+    stale = [r for r in ROLLUPS if full or r in rebuilt or state is None or not state.usable(r, rules if r.kind == "tickets" else None)]
+    all_months = _months_with_data(db)
+    dirty = state.dirty if state else ()
+    touched = {m for d in dirty for m in _months_of(d)}
+    if since is not None:
+        touched |= {m for m in all_months if m >= min(_months_of(since))}
+    months = sorted(set(all_months) | touched)  # a dirty month may have lost all its rows
+    work = [(r, m) for r in ROLLUPS for m in months if (r in stale and m in all_months) or (r not in stale and m in touched)]
+    bar = tqdm(total=2 * len(work), unit="month", desc="rollups", disable=not progress)
+    with db.engine.begin() as conn:
+        for rollup in stale:  # whole tables: drop rows of months that no longer hold data too
+            for t in TABLES[rollup.name]:
+                if t is not None:
+                    conn.execute(t.delete())
+    for rollup, month in work:
+        with db.engine.begin() as conn:
+            _rebuild_from_source(conn, db, rules, rollup, month)
+        bar.update(1)
+    for rollup, month in work:
+        with db.engine.begin() as conn:
+            _rebuild_from_days(conn, db, rollup, month)
+        bar.update(1)
+    bar.close()
+    now = dt.datetime.now().replace(microsecond=0)
+    rows = 0
+    with db.engine.begin() as conn:
+        if dirty:
+            conn.execute(rollup_dirty.delete().where(rollup_dirty.c.day.in_(list(dirty))))
+        for rollup in ROLLUPS:
+            count = sum(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in TABLES[rollup.name] if t is not None)
+            rows += count
+            conn.execute(rollup_state.delete().where(rollup_state.c.name == rollup.name))
+            conn.execute(
+                rollup_state.insert().values(
+                    name=rollup.name, definition=_definition(rollup), rules=rules_fingerprint(rules), refreshed_at=now, rows=count
+                )
+            )
+    forget_state(db)
+    return RefreshReport(months=len({m for _, m in work}), rows=rows, seconds=time.perf_counter() - started, full=bool(stale))
