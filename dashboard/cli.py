@@ -190,17 +190,22 @@ def cmd_demo(args, settings: Settings) -> int:
         replace=args.replace, progress=True,
     )
     print(summary)
+    _refresh_rollups(db, settings)
     return 0
 
 
-def cmd_refresh(args, settings: Settings) -> int:
+def _refresh_rollups(db: Database, settings: Settings, **kwargs) -> None:
     from data_access.rollups import refresh
 
-    db = _database(args, settings, fallback_embedded=True, must_exist=True)
-    db.require_tables()
-    report = refresh(db, ServiceRules.from_settings(settings), full=args.full, since=args.since, progress=True)
+    report = refresh(db, ServiceRules.from_settings(settings), progress=True, **kwargs)
     kind = "rebuilt" if report.full else "refreshed"
     print(f"Rollups {kind}: {report.months:,} month(s), {report.rows:,} rows in all, in {report.seconds:.1f} s")
+
+
+def cmd_refresh(args, settings: Settings) -> int:
+    db = _database(args, settings, fallback_embedded=True, must_exist=True)
+    db.require_tables()
+    _refresh_rollups(db, settings, full=args.full, since=args.since)
     return 0
 
 

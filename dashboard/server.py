@@ -11,7 +11,9 @@ from data_access import Database, DataSourceError, Settings
 
 def prepare_embedded_database(settings: Settings) -> str:
     """Create and fill the embedded SQLite demo database unless it already holds tickets."""
+    from data_access import ServiceRules
     from data_access.demo import generate_demo
+    from data_access.rollups import refresh
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.embedded_db_url
@@ -23,6 +25,8 @@ def prepare_embedded_database(settings: Settings) -> str:
                     return url
         print(f"First run: writing the demo database to {settings.embedded_db_path} …", file=sys.stderr, flush=True)
         generate_demo(db, end=(settings.today or dt.date.today()) - dt.timedelta(days=1), replace=True, progress=True)
+        print("Building the rollups (pre-aggregates for long periods) …", file=sys.stderr, flush=True)
+        refresh(db, ServiceRules.from_settings(settings), progress=True)
     finally:
         db.dispose()
     return url

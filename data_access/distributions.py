@@ -48,9 +48,16 @@ def response_time_distribution(
     One row per bucket (and group of `by`), every bucket present even when empty:
     columns *by, bucket (0..len(edges)), lower, upper (None for the open last bucket), tickets.
     """
+    from . import rollups
+
     edges = bucket_edges(edges)
     by = list(by)
     _check_dimensions(by, TICKET_DIMENSIONS)
+    if set(edges) <= set(rollups.REPLY_EDGES):
+        within = [f"reply_le_{e:g}" for e in edges]
+        sums = rollups.ticket_sums(db, filters, scope, by, ("responded", *within))
+        if sums is not None:
+            return _every_bucket(_buckets_from_cumulative(sums, within, by), edges, by)
     minutes = _valid_duration(minutes_between(T.created_at, T.first_response_at))
     bucket = sa.case(
         *[(minutes <= sa.literal(edge), sa.literal(i)) for i, edge in enumerate(edges)],
@@ -67,6 +74,18 @@ def response_time_distribution(
     counts = db.frame(sa.select(*keys, sa.func.count().label("tickets")).group_by(*keys))
     counts["bucket"] = pd.to_numeric(counts["bucket"]).astype("int64")
     return _every_bucket(counts, edges, by)
+
+
+def _buckets_from_cumulative(sums: pd.DataFrame, within: list[str], by: list[str]) -> pd.DataFrame:
+    """Bucket counts from "replied within edge" counts: each bucket is the difference of two."""
+    rows = []
+    for _, group in sums.iterrows():
+        cumulative = [int(group[c]) for c in within] + [int(group["responded"])]
+        for i, total in enumerate(cumulative):
+            count = total - (cumulative[i - 1] if i else 0)
+            if count:
+                rows.append({**{d: group[d] for d in by}, "bucket": i, "tickets": count})
+    return pd.DataFrame(rows, columns=[*by, "bucket", "tickets"])
 
 
 def _every_bucket(counts: pd.DataFrame, edges: tuple[float, ...], by: list[str]) -> pd.DataFrame:
@@ -92,8 +111,17 @@ def first_reply_attainment(
     """Per group: tickets, responded, within_target and within_target_pct exactly as
     ticket_summary counts them (an unanswered ticket is a miss; null without any reply), in
     one counting query: no percentiles, so a 168-cell hour x weekday grid stays cheap."""
+    from . import rollups
+
     by = list(by)
     _check_dimensions(by, TICKET_DIMENSIONS)
+    if float(target_minutes) in {float(e) for e in rollups.REPLY_EDGES}:
+        within = f"reply_le_{float(target_minutes):g}"
+        frame = rollups.ticket_sums(db, filters, scope, by, ("tickets", "responded", within))
+        if frame is not None:
+            frame = frame.rename(columns={within: "within_target"})
+            frame["within_target_pct"] = _pct(frame["within_target"], frame["tickets"], frame["responded"] > 0)
+            return frame
     minutes = _valid_duration(minutes_between(T.created_at, T.first_response_at))
     keys = [TICKET_DIMENSIONS[d](T).label(d) for d in by]
     grouped = (

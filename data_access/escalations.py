@@ -24,8 +24,24 @@ T = tickets.c
 def escalation_counts(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
     """One row per group (one row in all when `by` is empty): tickets, escalations, level_1..3,
     escalation_rate_pct, complaints, severity_minor/important/major/unclassified."""
+    from . import rollups
+
     by = list(by)
     _check_dimensions(by, TICKET_DIMENSIONS)
+    frame = rollups.ticket_sums(db, filters, scope, by, ESCALATION_COUNTS)
+    if frame is None:
+        frame = _raw_escalation_counts(db, filters, scope, by)
+    frame["escalation_rate_pct"] = _pct(frame["escalations"], frame["tickets"], frame["tickets"] > 0)
+    return frame
+
+
+ESCALATION_COUNTS = (
+    "tickets", "escalations", *[f"level_{n}" for n in ESCALATION_LEVELS], "complaints",
+    *[f"severity_{s}" for s in SEVERITIES], "severity_unclassified",
+)
+
+
+def _raw_escalation_counts(db: Database, filters: Filters, scope: Scope, by: list[str]) -> pd.DataFrame:
     complaint = T.request_type == "complaint"
     keys = [TICKET_DIMENSIONS[d](T).label(d) for d in by]
     counts = [
@@ -46,5 +62,4 @@ def escalation_counts(db: Database, filters: Filters, scope: Scope, by: Sequence
     frame[values] = frame[values].fillna(0).astype("int64")
     if not by and frame.empty:
         frame = pd.DataFrame([{c: 0 for c in values}])
-    frame["escalation_rate_pct"] = _pct(frame["escalations"], frame["tickets"], frame["tickets"] > 0)
     return frame

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import schema
+from . import rollups, schema
 from .database import Database, DataSourceError
 from .import_log import import_batches
 from .mapping import FIELDS, NULL, REJECT, ColumnSource, FieldSpec, Mapping, TimestampParser, normalise
@@ -512,8 +512,10 @@ def import_files(
         with db.engine.begin() as conn:
             if db.dialect == "sqlite":  # a bigger page cache: index pages of big imports stay in memory
                 conn.exec_driver_sql("PRAGMA cache_size = -131072")
+            touched: set = set()
             for table_kind in KIND_ORDER:
-                _replace(conn, TABLES[table_kind], KEYS[table_kind], rows[table_kind])
+                touched |= _replace(conn, TABLES[table_kind], KEYS[table_kind], rows[table_kind])
+            rollups.mark_dirty(conn, touched)
             if new_estates:
                 conn.execute(schema.estates.insert(), new_estates)
             conn.execute(import_batches.insert(), [
@@ -528,16 +530,39 @@ def import_files(
     return ImportResult(summaries, rejections, report if rejections else None, batch_id, time.perf_counter() - started)
 
 
-def _replace(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict]) -> None:
-    """Upsert, portably: delete the rows with these ids, then insert them all."""
+# The time column that places a row on a day of the rollups (data_access.rollups).
+DAY_COLUMNS = {"tickets": "created_at", "surveys": "surveyed_at"}
+
+
+def _replace(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict]) -> set[dt.date]:
+    """Upsert, portably: delete the rows with these ids, then insert them all. Returns the days
+    whose figures changed: those of the old and new rows, and of the tickets surveys follow up."""
     if not rows:
-        return
+        return set()
+    day_column = DAY_COLUMNS.get(table.name)
+    ids = [r[key] for r in rows]
+    touched: set[dt.date] = set()
+    followed: set[str] = set()
+    if day_column:
+        linked = [table.c.ticket_id] if table.name == "surveys" else []
+        old = sa.select(table.c[day_column], *linked).where(table.c[key].in_(sa.bindparam("ids", expanding=True)))
+        for chunk in _chunks(ids, CHUNK):
+            for row in conn.execute(old, {"ids": list(chunk)}):
+                touched.add(row[0])
+                if linked and row[1]:
+                    followed.add(row[1])
+        touched |= {r.get(day_column) for r in rows}
+        followed |= {r["ticket_id"] for r in rows if table.name == "surveys" and r.get("ticket_id")}
     # One statement compiled once (an expanding parameter), run per chunk of ids.
     delete = table.delete().where(table.c[key].in_(sa.bindparam("ids", expanding=True)))
-    ids = [r[key] for r in rows]
     for chunk in _chunks(ids, CHUNK):
         conn.execute(delete, {"ids": list(chunk)})
     names = [c.name for c in table.columns]
     records = [{name: r.get(name) for name in names} for r in rows]
     for chunk in _chunks(records, 5_000):
         conn.execute(table.insert(), list(chunk))
+    if followed:  # a follow-up survey changes its ticket's day (follow-up coverage)
+        created = sa.select(schema.tickets.c.created_at).where(schema.tickets.c.ticket_id.in_(sa.bindparam("ids", expanding=True)))
+        for chunk in _chunks(sorted(followed), CHUNK):
+            touched |= {row[0] for row in conn.execute(created, {"ids": list(chunk)})}
+    return {d for d in touched if d is not None}

@@ -79,8 +79,14 @@ TICKET_COUNTS = (
     "within_sla", "escalations", *[f"level_{n}" for n in ESCALATION_LEVELS], "complaints",
     *[f"severity_{s}" for s in SEVERITIES], "severity_unclassified", "overdue_30d", "followed_up",
 )
+# First replies within each of these minutes: the reply histogram's edges and any first-reply
+# target among them (the Response page's buckets, DEFAULT_RESPONSE_EDGES of distributions).
+REPLY_EDGES = (5, 10, 15, 20, 30, 45, 60, 120, 240, 480, 1440)
 # overdue_30d depends on the period's end, so rollups keep its two parts.
-TICKET_MEASURES = tuple(c for c in TICKET_COUNTS if c != "overdue_30d") + ("complaints_late", "complaints_unresolved")
+TICKET_MEASURES = (
+    *[c for c in TICKET_COUNTS if c != "overdue_30d"], "complaints_late", "complaints_unresolved",
+    *[f"reply_le_{e}" for e in REPLY_EDGES],
+)
 SURVEY_MEASURES = (
     "surveys", "responses", "score_sum", "csat", *[f"{d}_{part}" for d in SATISFACTION_DIMENSIONS for part in ("sum", "n")],
 )
@@ -506,6 +512,17 @@ def percentiles_from_histograms(parts: list[pd.DataFrame], by: Sequence[str]) ->
     return out[[*by, *names]].reset_index(drop=True)
 
 
+def ticket_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame | None:
+    """Sums of rule-free ticket measures (counts that do not depend on targets or SLAs) per
+    group from the rollups; None when no rollup answers without raw edge days."""
+    plan = _plan(db, "tickets", None, filters, scope, list(by))
+    if plan is None or plan.raw:
+        return None
+    table, _ = TABLES[plan.rollup.name]
+    frame = _grouped(db, table, plan, filters, scope, by, [sa.func.sum(table.c[c]).label(c) for c in columns])
+    return add_up([frame], by, columns)[[*by, *columns]]
+
+
 def survey_sums(db: Database, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
     from .aggregates import raw_survey_sums
 
@@ -599,6 +616,8 @@ def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, 
     complaint = b.request_type == "complaint"
     measures["complaints_late"] = _count_if(sa.and_(complaint, _resolved_late(b, rules))).label("complaints_late")
     measures["complaints_unresolved"] = _count_if(sa.and_(complaint, b.resolution_hours.is_(None))).label("complaints_unresolved")
+    for edge in REPLY_EDGES:
+        measures[f"reply_le_{edge}"] = _count_if(b.response_minutes <= edge).label(f"reply_le_{edge}")
     keys = [b[d] for d in rollup.dims]
     select = sa.select(
         sa.literal(grain).label("grain"),

@@ -89,16 +89,20 @@ def follow_up_coverage(
     """Per group: resolved tickets, those followed up (a survey of theirs at any date) and
     follow_up_coverage_pct (None without resolved tickets). The same ticket_base, hence the same
     numbers, as ticket_summary, without its percentiles (seconds on a year of tickets)."""
+    from . import rollups
+
     by = list(by)
     unknown = [d for d in by if d not in TICKET_DIMENSIONS]
     if unknown:
         raise ValueError(f"cannot group by {unknown}")
-    base, _ = ticket_base(db.dialect, rules, filters, scope, by)
-    b = base.c
-    keys = [b[d] for d in by]
-    counts = [sa.func.count(b.resolution_hours).label("resolved"), sa.func.sum(b.followed_up).label("followed_up")]
-    statement = sa.select(*keys, *counts).group_by(*keys) if keys else sa.select(*counts)
-    frame = db.frame(statement)
+    frame = rollups.ticket_sums(db, filters, scope, by, ("resolved", "followed_up"))
+    if frame is None:
+        base, _ = ticket_base(db.dialect, rules, filters, scope, by)
+        b = base.c
+        keys = [b[d] for d in by]
+        counts = [sa.func.count(b.resolution_hours).label("resolved"), sa.func.sum(b.followed_up).label("followed_up")]
+        statement = sa.select(*keys, *counts).group_by(*keys) if keys else sa.select(*counts)
+        frame = db.frame(statement)
     for column in ("resolved", "followed_up"):
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
     frame["follow_up_coverage_pct"] = _pct(frame["followed_up"], frame["resolved"], frame["resolved"] > 0)
