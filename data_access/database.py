@@ -83,6 +83,8 @@ class Database:
             def _pg_timeout(dbapi_conn, _record):
                 with dbapi_conn.cursor() as cur:
                     cur.execute(f"SET statement_timeout = {int(limit * 1000)}")
+                    # JIT compiles for a second or more on big tables: longer than our grouped scans run.
+                    cur.execute("SET jit = off")
                 dbapi_conn.commit()
 
         elif self.dialect == "mysql":

@@ -129,7 +129,7 @@ def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
         histogram = sa.Table(
             f"{rollup.table_name}_hist",
             metadata,
-            *[c.copy() for c in keys],
+            *[c._copy() for c in keys],
             sa.Column("measure", sa.String(10), nullable=False),
             sa.Column("bucket", sa.Integer, nullable=False),
             sa.Column("tickets", sa.BigInteger, nullable=False),

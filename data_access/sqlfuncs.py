@@ -31,7 +31,9 @@ def _minutes_sqlite(element, compiler, **kw):
 @compiles(minutes_between, "postgresql")
 def _minutes_pg(element, compiler, **kw):
     start, end = list(element.clauses)
-    return f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 60.0)"
+    # date_part gives a double (EXTRACT a numeric since PostgreSQL 14): several times faster to
+    # aggregate, and exact to the microsecond for any span a ticket can have.
+    return f"(date_part('epoch', {compiler.process(end, **kw)} - {compiler.process(start, **kw)}) / 60.0)"
 
 
 @compiles(minutes_between, "mysql")

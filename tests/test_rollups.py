@@ -1,0 +1,191 @@
+"""Rollups give the same figures as the raw tables: counts exactly, percentiles within METRICS.md's
+1%, on every engine; a period is tiled without gaps or overlaps; changed days fall back to the raw
+tables until the next refresh."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from data_access import Filters, Scope, ServiceRules, aggregates, rollups
+from data_access.distributions import DEFAULT_RESPONSE_EDGES, first_reply_attainment, response_time_distribution
+from data_access.escalations import escalation_counts
+from data_access.metrics import compute_metrics
+from data_access.satisfaction import follow_up_coverage
+from engines import write_dataset
+from test_metrics_contract import PERIOD, SELECTIONS, random_dataset
+
+D = dt.date
+RULES = ServiceRules()
+PERCENTILE_KEYS = {
+    "median_minutes", "p90_minutes", "median_hours", "p90_hours",
+    "first_response_median_minutes", "resolution_median_hours",
+}
+LONG = dict(start=D(2025, 11, 3), end=D(2026, 4, 17))  # part months, whole months, part weeks
+ROLLUP_SELECTIONS = {**SELECTIONS, "five-months": LONG, "five-months-one-area": {**LONG, "areas": {"repair"}}}
+
+
+def differences(rolled, raw, path="") -> list[str]:
+    """Counts and means equal, percentiles within 1% (null exactly where raw is null)."""
+    if isinstance(raw, dict):
+        return [d for key in raw for d in differences(rolled[key], raw[key], f"{path}.{key}")]
+    key = path.rsplit(".", 1)[-1]
+    if raw is None or rolled is None:
+        return [] if raw is rolled else [f"{path}: {rolled!r} != {raw!r}"]
+    if key in PERCENTILE_KEYS:
+        return [] if abs(rolled - raw) <= 0.01 * abs(raw) else [f"{path}: {rolled} not within 1% of {raw}"]
+    if isinstance(raw, float):
+        return [] if rolled == pytest.approx(raw, rel=1e-9) else [f"{path}: {rolled} != {raw}"]
+    return [] if rolled == raw else [f"{path}: {rolled!r} != {raw!r}"]
+
+
+@pytest.fixture
+def raw_only(monkeypatch):
+    """Run a function as if no rollup existed."""
+
+    def run(function, *args, **kwargs):
+        with monkeypatch.context() as m:
+            m.setattr(rollups, "current_state", lambda db: None)
+            return function(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def rolled_db(engine_name, scratch_databases):
+    db = scratch_databases.new(engine_name)
+    write_dataset(db, random_dataset())
+    report = rollups.refresh(db, RULES)
+    assert report.full and report.rows > 0
+    return db
+
+
+def read_rollups(db, function, *args, tickets_only: bool = False, **kwargs):
+    """The result, and whether any rollup table (of tickets only, if asked) was read to get it."""
+    db.trace.clear()
+    result = function(*args, **kwargs)
+    marker = ("rollup_area", "rollup_estate") if tickets_only else ("rollup_",)
+    return result, any(m in q.sql for q in db.trace for m in marker)
+
+
+@pytest.mark.parametrize("selection", ROLLUP_SELECTIONS)
+def test_metrics_from_rollups_equal_the_raw_tables(rolled_db, raw_only, selection):
+    chosen = dict(ROLLUP_SELECTIONS[selection])
+    filters = Filters(chosen.pop("start"), chosen.pop("end"), **chosen)
+    rolled, used = read_rollups(rolled_db, compute_metrics, rolled_db, RULES, filters, Scope.everything())
+    raw = raw_only(compute_metrics, rolled_db, RULES, filters, Scope.everything())
+    assert not differences(rolled, raw), differences(rolled, raw)
+    if filters.days >= 28 and not filters.channels and not filters.request_types:
+        assert used, "a month-long question without channel or type filters should read the rollups"
+
+
+def test_a_scoped_user_gets_the_same_figures(rolled_db, raw_only):
+    scope = Scope.of({"E01", "E02", "E11"})
+    filters = Filters(*PERIOD)
+    rolled, used = read_rollups(rolled_db, compute_metrics, rolled_db, RULES, filters, scope)
+    assert used
+    assert not differences(rolled, raw_only(compute_metrics, rolled_db, RULES, filters, scope))
+
+
+GROUPINGS = [("week",), ("month", "service_area"), ("service_area", "priority"), ("channel",), ("estate_id",), ("weekday",)]
+
+
+@pytest.mark.parametrize("by", GROUPINGS, ids=["-".join(b) for b in GROUPINGS])
+def test_grouped_answers_equal_the_raw_tables(rolled_db, raw_only, by):
+    filters = Filters(**LONG)
+    scope = Scope.everything()
+    checks = [
+        (aggregates.ticket_counts, (rolled_db, RULES, filters, scope, by)),
+        (escalation_counts, (rolled_db, filters, scope, by)),
+        (follow_up_coverage, (rolled_db, RULES, filters, scope, by)),
+        (response_time_distribution, (rolled_db, filters, scope, DEFAULT_RESPONSE_EDGES, by)),
+        (first_reply_attainment, (rolled_db, filters, scope, RULES.first_response_target_minutes, by)),
+    ]
+    if all(d in aggregates.SURVEY_DIMENSIONS for d in by):
+        checks.append((aggregates.survey_summary, (rolled_db, filters, scope, by)))
+    for function, args in checks:
+        rolled = function(*args)
+        raw = raw_only(function, *args)
+        order = [c for c in rolled.columns if c in (*by, "bucket")]
+        rolled = rolled.sort_values(order).reset_index(drop=True) if order else rolled
+        raw = raw.sort_values(order).reset_index(drop=True) if order else raw
+        assert rolled.astype(str).equals(raw.astype(str)), f"{function.__name__} by {by}:\n{rolled}\n{raw}"
+    if "weekday" not in by:
+        rolled = aggregates.ticket_percentiles(rolled_db, RULES, filters, scope, by).set_index(list(by)).sort_index()
+        raw = raw_only(aggregates.ticket_percentiles, rolled_db, RULES, filters, scope, by).set_index(list(by)).sort_index()
+        assert list(rolled.index) == list(raw.index)
+        for column in raw.columns:
+            exact, close = raw[column].astype(float), rolled[column].astype(float)
+            assert ((close - exact).abs() <= 0.01 * exact.abs()).all() and (close.isna() == exact.isna()).all(), column
+
+
+def test_other_rules_are_answered_from_the_raw_tables(rolled_db, raw_only):
+    """Rollups count "within target" with the rules they were built with: a new target must not
+    reuse their ticket figures (until the next refresh); survey figures know no rules."""
+    rules = ServiceRules(first_response_target_minutes=10)
+    filters = Filters(*PERIOD)
+    figures, used = read_rollups(rolled_db, compute_metrics, rolled_db, rules, filters, Scope.everything(), tickets_only=True)
+    assert figures == raw_only(compute_metrics, rolled_db, rules, filters, Scope.everything())
+    assert not used
+
+
+# --- tiling a period -------------------------------------------------------------------
+days = st.dates(min_value=D(2023, 1, 1), max_value=D(2027, 12, 31))
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=days, length=st.integers(0, 800), cuts=st.lists(days, max_size=3),
+       grains=st.sets(st.sampled_from(["day", "week", "month"]), min_size=0))
+def test_segments_tile_the_period_once(start, length, cuts, grains):
+    end = start + dt.timedelta(days=length)
+    parts = rollups.segments(start, end, sorted(grains), cuts)
+    covered = []
+    for part in parts:
+        assert part.first <= part.last
+        if part.source == "month":
+            assert part.first.day == 1 and (part.last + dt.timedelta(days=1)).day == 1
+        if part.source == "week":
+            assert part.first.weekday() == 0 and part.last.weekday() == 6
+        assert part.source in (*grains, "raw") and (part.source != "raw" or "day" not in grains)
+        for cut in cuts:  # no row straddles a cut (the overdue rule's day): it starts a row
+            if part.first < cut <= part.last:
+                assert part.source in ("day", "raw") or (cut.day == 1 if part.source == "month" else cut.weekday() == 0)
+        covered += [part.first + dt.timedelta(days=i) for i in range((part.last - part.first).days + 1)]
+    assert covered == [start + dt.timedelta(days=i) for i in range(length + 1)]
+
+
+# --- changed days ----------------------------------------------------------------------
+def test_an_import_marks_its_days_and_refresh_brings_them_back(tmp_path, scratch_databases, raw_only):
+    from data_access.importer import import_files
+    from data_access.mapping import load_mapping
+
+    db = scratch_databases.new("sqlite")
+    write_dataset(db, random_dataset(tickets=800, periodic_surveys=50))
+    rollups.refresh(db, RULES)
+    filters = Filters(*PERIOD)
+    before = compute_metrics(db, RULES, filters, Scope.everything())
+
+    csv = tmp_path / "late.csv"
+    csv.write_text(
+        "ticket_id,estate_id,created_at,channel,request_type,service_area,priority,status,first_response_at\n"
+        "LATE-1,E01,2026-02-10 09:00:00,phone,repair,repair,normal,open,2026-02-10 09:05:00\n",
+        encoding="utf-8",
+    )
+    import_files(db, [csv], mapping=load_mapping(None), kind="tickets")
+    rollups.forget_state(db)
+    assert rollups.current_state(db).dirty == (D(2026, 2, 10),)
+    # February holds a changed day: the period reads the raw tables, so the new ticket counts at once.
+    during, used = read_rollups(db, compute_metrics, db, RULES, filters, Scope.everything())
+    assert not used and during["tickets"]["total"] == before["tickets"]["total"] + 1
+    # A period without the changed day still reads the rollups.
+    _, used = read_rollups(db, compute_metrics, db, RULES, Filters(D(2026, 3, 1), D(2026, 3, 31)), Scope.everything())
+    assert used
+
+    report = rollups.refresh(db, RULES)
+    assert not report.full and report.months >= 1
+    after, used = read_rollups(db, compute_metrics, db, RULES, filters, Scope.everything())
+    assert used and rollups.current_state(db).dirty == ()
+    assert not differences(after, raw_only(compute_metrics, db, RULES, filters, Scope.everything()))
+    assert after["tickets"]["total"] == before["tickets"]["total"] + 1
