@@ -59,6 +59,13 @@ class Rollup:
         return bool(self.histogram_grains)
 
     @property
+    def stores_percentiles(self) -> bool:
+        """Week and month rows carry their own percentiles (from their histogram), so a trend
+        by week and every dimension reads one row per point instead of hundreds of buckets.
+        Not per estate: thousands of estates would make the refresh write row by row."""
+        return self.histograms and "estate_id" not in self.dims
+
+    @property
     def table_name(self) -> str:
         return f"rollup_{self.name}"
 
@@ -68,7 +75,11 @@ class Rollup:
 ROLLUPS = (
     Rollup("area", "tickets", ("service_area",), ("day", "week", "month"), ("day", "week", "month")),
     Rollup("area_hour", "tickets", ("service_area", "hour"), ("day",)),
-    Rollup("area_detail", "tickets", ("service_area", "request_type", "priority", "channel"), ("day", "week", "month"), ("week", "month")),
+    # Percentiles by priority or channel (the Response page) from small histograms of their own;
+    # one histogram over all four detail dimensions would be as large as the tickets.
+    Rollup("area_priority", "tickets", ("service_area", "priority"), ("day", "week", "month"), ("week", "month")),
+    Rollup("area_channel", "tickets", ("service_area", "channel"), ("day", "week", "month"), ("week", "month")),
+    Rollup("area_detail", "tickets", ("service_area", "request_type", "priority", "channel"), ("day", "week", "month")),
     Rollup("estate", "tickets", ("estate_id", "service_area"), ("month",), ("month",)),
     Rollup("survey_area", "surveys", ("service_area", "score"), ("day", "week", "month")),
     Rollup("survey_estate", "surveys", ("estate_id", "service_area", "score"), ("month",)),
@@ -91,6 +102,7 @@ SURVEY_MEASURES = (
     "surveys", "responses", "score_sum", "csat", *[f"{d}_{part}" for d in SATISFACTION_DIMENSIONS for part in ("sum", "n")],
 )
 HISTOGRAM_MEASURES = ("response", "resolution")  # both stored in minutes
+STORED_PERCENTILES = ("response_median", "response_p90", "resolution_median", "resolution_p90")
 
 metadata = sa.MetaData()
 
@@ -117,11 +129,13 @@ def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
     keys = [sa.Column("grain", sa.String(5), nullable=False), sa.Column("period", sa.Date, nullable=False)]
     keys += [sa.Column(d, _dim_type(d)) for d in rollup.dims]
     lead = ["estate_id"] if "estate_id" in rollup.dims else []
+    stored = [sa.Column(c, sa.Float) for c in STORED_PERCENTILES] if rollup.stores_percentiles else []
     table = sa.Table(
         rollup.table_name,
         metadata,
         *keys,
         *[sa.Column(m, sa.BigInteger, nullable=False) for m in measures],
+        *stored,
         sa.Index(f"ix_{rollup.table_name}", *lead, "grain", "period"),
     )
     histogram = None
@@ -348,8 +362,10 @@ def _in(column, values, name: str):
     return column.in_(sa.bindparam(name, sorted(values), expanding=True))
 
 
-def _key(table: sa.Table, dim: str):
+def _key(table: sa.Table, dim: str, plan: Plan):
     period = table.c.period
+    if dim in ("day", "week", "month") and {s.source for s in plan.rolled_up} == {dim}:
+        return day_of(period)  # rows of exactly that grain: the period is the group already
     calendar = {"day": day_of, "week": week_of, "month": month_of, "weekday": weekday_of}
     if dim in calendar:
         return calendar[dim](period)
@@ -372,10 +388,10 @@ def _where(table: sa.Table, plan: Plan, filters: Filters, scope: Scope) -> list:
 
 
 def _grouped(db: Database, table: sa.Table, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str], columns: list) -> pd.DataFrame:
-    keys = [_key(table, d).label(d) for d in by]
+    keys = [_key(table, d, plan).label(d) for d in by]
     statement = sa.select(*keys, *columns).where(*_where(table, plan, filters, scope))
     if keys:
-        statement = statement.group_by(*[_key(table, d) for d in by])
+        statement = statement.group_by(*[_key(table, d, plan) for d in by])
     return db.frame(statement)
 
 
@@ -442,16 +458,42 @@ def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: 
     return sa.union_all(*selects)
 
 
+def _stored_grain(plan: Plan, by: Sequence[str]) -> str | None:
+    """The grain whose rows each answer one group by themselves (their stored percentiles)."""
+    time_dims = [d for d in by if d in ("week", "month")]
+    if not plan.rollup.stores_percentiles or len(time_dims) != 1 or set(by) != {time_dims[0], *plan.rollup.dims}:
+        return None
+    return time_dims[0] if any(s.source == time_dims[0] for s in plan.segments) else None
+
+
 def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    from .aggregates import MEASURES, PERCENTILES
+
+    grain = _stored_grain(plan, by)
+    if grain is None:
+        return _percentiles_from_plan(db, rules, plan, filters, scope, by)
+    table, _ = TABLES[plan.rollup.name]
+    whole = Plan(plan.rollup, tuple(s for s in plan.segments if s.source == grain))
+    names = [f"{prefix}_{p}" for _, prefix in MEASURES for p in PERCENTILES]
+    keys = [_key(table, d, whole).label(d) for d in by]
+    stored = db.frame(sa.select(*keys, *[table.c[n] for n in names]).where(*_where(table, whole, filters, scope)))
+    rest = tuple(s for s in plan.segments if s.source != grain)  # groups made of day rows (part weeks)
+    if not rest:
+        return stored
+    others = _percentiles_from_plan(db, rules, Plan(plan.rollup, rest), filters, scope, by)
+    return pd.concat([stored, others], ignore_index=True)[[*by, *names]]
+
+
+def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
     _, histogram = TABLES[plan.rollup.name]
     parts = []
     if plan.rolled_up:
         columns = [histogram.c.measure, histogram.c.bucket, sa.func.sum(histogram.c.tickets).label("tickets"), sa.func.sum(histogram.c.value_sum).label("value_sum")]
-        keys = [_key(histogram, d).label(d) for d in by]
+        keys = [_key(histogram, d, plan).label(d) for d in by]
         statement = (
             sa.select(*keys, *columns)
             .where(*_where(histogram, plan, filters, scope))
-            .group_by(*[_key(histogram, d) for d in by], histogram.c.measure, histogram.c.bucket)
+            .group_by(*[_key(histogram, d, plan) for d in by], histogram.c.measure, histogram.c.bucket)
         )
         parts.append(db.frame(statement))
     for s in plan.raw:
@@ -727,6 +769,38 @@ def _rebuild_from_days(conn: sa.Connection, db: Database, rollup: Rollup, month:
     if "day" in rollup.histogram_grains:
         for grain in (g for g in rollup.histogram_grains if g != "day"):
             conn.execute(_from_day_rows(db, histogram, rollup, grain, month, ("tickets", "value_sum"), ("measure", "bucket")))
+    if rollup.stores_percentiles:
+        for grain in (g for g in rollup.grains if g in ("week", "month") and g in rollup.histogram_grains):
+            _store_percentiles(conn, rollup, grain, month)
+
+
+def _store_percentiles(conn: sa.Connection, rollup: Rollup, grain: str, month: dt.date) -> None:
+    """Each week or month row's own percentiles, read from its histogram."""
+    table, histogram = TABLES[rollup.name]
+    span = _grain_span(month, grain)
+    h = histogram.c
+    rows = conn.execute(
+        sa.select(h.period, *[h[d] for d in rollup.dims], h.measure, h.bucket, h.tickets, h.value_sum).where(
+            h.grain == grain, h.period >= sa.literal(span.start, sa.Date), h.period <= sa.literal(span.end, sa.Date)
+        )
+    ).fetchall()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["period", *rollup.dims, "measure", "bucket", "tickets", "value_sum"])
+    if frame.empty:
+        return
+    frame["period"] = frame["period"].map(_as_date)
+    values = percentiles_from_histograms([frame], ["period", *rollup.dims])
+    keys = {"k_period": table.c.period, **{f"k_{d}": table.c[d] for d in rollup.dims}}
+    update = (
+        table.update()
+        .where(table.c.grain == grain, *[column == sa.bindparam(name) for name, column in keys.items()])
+        .values({c: sa.bindparam(f"v_{c}") for c in STORED_PERCENTILES})
+    )
+    records = []
+    for row in values.to_dict("records"):
+        record = {"k_period": row["period"], **{f"k_{d}": row[d] for d in rollup.dims}}
+        record.update({f"v_{c}": None if pd.isna(row[c]) else float(row[c]) for c in STORED_PERCENTILES})
+        records.append(record)
+    conn.execute(update, records)
 
 
 def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.date | None = None, progress: bool = False) -> RefreshReport:

@@ -89,7 +89,7 @@ def test_a_scoped_user_gets_the_same_figures(rolled_db, raw_only):
     assert not differences(rolled, raw_only(compute_metrics, rolled_db, RULES, filters, scope))
 
 
-GROUPINGS = [("week",), ("month", "service_area"), ("service_area", "priority"), ("channel",), ("estate_id",), ("weekday",)]
+GROUPINGS = [("week",), ("week", "service_area"), ("month", "service_area"), ("service_area", "priority"), ("channel",), ("estate_id",), ("weekday",)]
 
 
 @pytest.mark.parametrize("by", GROUPINGS, ids=["-".join(b) for b in GROUPINGS])
