@@ -561,6 +561,10 @@ def _replace(conn: sa.Connection, table: sa.Table, key: str, rows: list[dict]) -
     records = [{name: r.get(name) for name in names} for r in rows]
     for chunk in _chunks(records, 5_000):
         conn.execute(table.insert(), list(chunk))
+    if table.name == "tickets":  # its surveys' days count them by the ticket's first reply
+        surveyed = sa.select(schema.surveys.c.surveyed_at).where(schema.surveys.c.ticket_id.in_(sa.bindparam("ids", expanding=True)))
+        for chunk in _chunks(ids, CHUNK):
+            touched |= {row[0] for row in conn.execute(surveyed, {"ids": list(chunk)})}
     if followed:  # a follow-up survey changes its ticket's day (follow-up coverage)
         created = sa.select(schema.tickets.c.created_at).where(schema.tickets.c.ticket_id.in_(sa.bindparam("ids", expanding=True)))
         for chunk in _chunks(sorted(followed), CHUNK):

@@ -53,6 +53,8 @@ class Rollup:
     dims: tuple[str, ...]
     grains: tuple[str, ...]  # "day", "week" (ISO, Monday first), "month"
     histogram_grains: tuple[str, ...] = ()  # none: no percentiles from this rollup
+    # Dimensions a question must group by to use this rollup: it holds only some rows.
+    requires: tuple[str, ...] = ()
 
     @property
     def histograms(self) -> bool:
@@ -83,7 +85,13 @@ ROLLUPS = (
     Rollup("estate", "tickets", ("estate_id", "service_area"), ("month",), ("month",)),
     Rollup("survey_area", "surveys", ("service_area", "score"), ("day", "week", "month")),
     Rollup("survey_estate", "surveys", ("estate_id", "service_area", "score"), ("month",)),
+    # Follow-up surveys by their ticket's first-reply bucket (satisfaction.score_by_first_reply).
+    Rollup("survey_reply", "surveys", ("service_area", "reply_bucket"), ("day", "week", "month"), requires=("reply_bucket",)),
+    Rollup("survey_reply_estate", "surveys", ("estate_id", "service_area", "reply_bucket"), ("month",), requires=("reply_bucket",)),
 )
+# The first-reply buckets of survey_reply: (.., 5], (5, 15], (15, 30], (30, 60], (60, 240], > 240,
+# then no valid reply. Questions with other edges (another target) read the raw tables.
+SURVEY_REPLY_EDGES = (5.0, 15.0, 30.0, 60.0, 240.0)
 
 TICKET_COUNTS = (
     "tickets", "open", *[f"type_{t}" for t in REQUEST_TYPES], "responded", "within_target", "resolved",
@@ -121,7 +129,7 @@ rollup_dirty = sa.Table("rollup_dirty", metadata, sa.Column("day", sa.Date, prim
 
 
 def _dim_type(dim: str):
-    return sa.Integer if dim in ("hour", "score") else sa.String(64)
+    return sa.Integer if dim in ("hour", "score", "reply_bucket") else sa.String(64)
 
 
 def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
@@ -330,6 +338,8 @@ def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters,
     for rollup in ROLLUPS:
         if rollup.kind != kind or not needed <= set(rollup.dims) or (histograms and not rollup.histograms):
             continue
+        if not set(rollup.requires) <= set(by):
+            continue
         if not state.usable(rollup, rules if kind == "tickets" else None):
             continue
         grains = [g for g in (rollup.histogram_grains if histograms else rollup.grains) if g in allowed]
@@ -349,6 +359,19 @@ def overdue_cut(rules: ServiceRules, filters: Filters) -> dt.date:
 
 def plan_tickets(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, histograms: bool = False):
     return _plan(db, "tickets", rules, filters, scope, by, histograms=histograms, cuts=(overdue_cut(rules, filters),))
+
+
+def reply_bucket_sums(db: Database, filters: Filters, scope: Scope, edges: Sequence[float]) -> pd.DataFrame | None:
+    """Survey sums per first-reply bucket of the surveyed ticket, or None when no rollup
+    answers exactly (other edges, ticket channel or type filters, changed days)."""
+    if tuple(float(e) for e in edges) != SURVEY_REPLY_EDGES:
+        return None
+    plan = plan_surveys(db, filters, scope, ["reply_bucket"])
+    if plan is None or plan.raw:
+        return None
+    table, _ = TABLES[plan.rollup.name]
+    frame = _grouped(db, table, plan, filters, scope, ["reply_bucket"], [sa.func.sum(table.c[m]).label(m) for m in SURVEY_MEASURES])
+    return add_up([frame], ["reply_bucket"], SURVEY_MEASURES)
 
 
 def plan_surveys(db: Database, filters: Filters, scope: Scope, by: Sequence[str]):
@@ -689,28 +712,44 @@ def _histogram_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: st
 
 
 def _survey_rows(db: Database, rollup: Rollup, grain: str, month: dt.date):
-    from .aggregates import SURVEY_DIMENSIONS, _count_if, survey_conditions
+    """INSERT ... SELECT of a survey rollup's rows at one grain for one month."""
+    from .aggregates import SURVEY_DIMENSIONS, _count_if, _valid_duration, survey_conditions
     from .filters import ALL
+    from .sqlfuncs import minutes_between
 
     table, _ = TABLES[rollup.name]
-    period = _grain_span(month, grain)
     S = surveys.c
-    time_key = {"day": day_of, "week": week_of, "month": month_of}[grain](S.surveyed_at)
-    keys = [SURVEY_DIMENSIONS[d](S) for d in rollup.dims]
+    source = surveys
+    keys = [{"day": day_of, "week": week_of, "month": month_of}[grain](S.surveyed_at).label("period")]
+    for d in rollup.dims:
+        if d != "reply_bucket":
+            keys.append(SURVEY_DIMENSIONS[d](S).label(d))
+            continue
+        ticket = tickets.alias("surveyed_ticket")  # follow-up surveys only: periodic ones have no ticket
+        source = surveys.join(ticket, ticket.c.ticket_id == S.ticket_id)
+        minutes = _valid_duration(minutes_between(ticket.c.created_at, ticket.c.first_response_at))
+        n = len(SURVEY_REPLY_EDGES)
+        bucket = sa.case((minutes.is_(None), n + 1), *[(minutes <= e, i) for i, e in enumerate(SURVEY_REPLY_EDGES)], else_=n)
+        keys.append(bucket.label(d))
+    # Keys in a subquery, grouping outside: PostgreSQL matches no GROUP BY expression with bound parameters.
+    rows = (
+        sa.select(*keys, S.score, *[S[d] for d in SATISFACTION_DIMENSIONS])
+        .select_from(source)
+        .where(*survey_conditions(db.dialect, _grain_span(month, grain), ALL))
+        .subquery("rows")
+    )
+    r = rows.c
     sums = {
         "surveys": sa.func.count(),
-        "responses": sa.func.count(S.score),
-        "score_sum": sa.func.coalesce(sa.func.sum(S.score), 0),
-        "csat": sa.func.coalesce(_count_if(S.score >= 4), 0),
+        "responses": sa.func.count(r.score),
+        "score_sum": sa.func.coalesce(sa.func.sum(r.score), 0),
+        "csat": sa.func.coalesce(_count_if(r.score >= 4), 0),
     }
     for d in SATISFACTION_DIMENSIONS:
-        sums[f"{d}_sum"] = sa.func.coalesce(sa.func.sum(S[d]), 0)
-        sums[f"{d}_n"] = sa.func.count(S[d])
-    select = (
-        sa.select(sa.literal(grain), _as_period(db, time_key), *keys, *[sums[m] for m in SURVEY_MEASURES])
-        .where(*survey_conditions(db.dialect, period, ALL))
-        .group_by(time_key, *keys)
-    )
+        sums[f"{d}_sum"] = sa.func.coalesce(sa.func.sum(r[d]), 0)
+        sums[f"{d}_n"] = sa.func.count(r[d])
+    group = [r.period, *[r[d] for d in rollup.dims]]
+    select = sa.select(sa.literal(grain), _as_period(db, r.period), *group[1:], *[sums[m] for m in SURVEY_MEASURES]).group_by(*group)
     return table.insert().from_select(["grain", "period", *rollup.dims, *SURVEY_MEASURES], select)
 
 

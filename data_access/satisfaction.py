@@ -43,8 +43,14 @@ def score_by_first_reply(
     returned. Columns: bucket, lower, upper (minutes; None when open), surveys, responses,
     score_sum, csat, mean_score and csat_pct (None over no responses).
     """
+    from . import rollups
+
     edges = reply_edges(rules, edges)
     n = len(edges)
+    counts = rollups.reply_bucket_sums(db, filters, scope, edges)
+    if counts is not None:
+        counts = counts.rename(columns={"reply_bucket": "bucket"})[["bucket", "surveys", "responses", "score_sum", "csat"]]
+        return _reply_frame(counts, edges)
     # An alias, so the channel/type EXISTS of survey_conditions keeps its own tickets table.
     ticket = tickets.alias("surveyed_ticket")
     minutes = _valid_duration(minutes_between(ticket.c.created_at, ticket.c.first_response_at))
@@ -67,7 +73,12 @@ def score_by_first_reply(
         sa.func.sum(j.score).label("score_sum"),
         _count_if(j.score >= 4).label("csat"),
     ).group_by(bucket)
-    counts = db.frame(statement)
+    return _reply_frame(db.frame(statement), edges)
+
+
+def _reply_frame(counts: pd.DataFrame, edges: tuple[float, ...]) -> pd.DataFrame:
+    """Every bucket, with its bounds, sums and ratios (zero and None where no survey fell)."""
+    n = len(edges)
     frame = pd.DataFrame({"bucket": range(n + 2)})
     frame["lower"] = [None, *edges, None]
     frame["upper"] = [*edges, None, None]

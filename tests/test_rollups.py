@@ -13,7 +13,7 @@ from data_access import Filters, Scope, ServiceRules, aggregates, rollups
 from data_access.distributions import DEFAULT_RESPONSE_EDGES, first_reply_attainment, response_time_distribution
 from data_access.escalations import escalation_counts
 from data_access.metrics import compute_metrics
-from data_access.satisfaction import follow_up_coverage
+from data_access.satisfaction import follow_up_coverage, score_by_first_reply
 from engines import write_dataset
 from test_metrics_contract import PERIOD, SELECTIONS, random_dataset
 
@@ -119,6 +119,17 @@ def test_grouped_answers_equal_the_raw_tables(rolled_db, raw_only, by):
         for column in raw.columns:
             exact, close = raw[column].astype(float), rolled[column].astype(float)
             assert ((close - exact).abs() <= 0.01 * exact.abs()).all() and (close.isna() == exact.isna()).all(), column
+
+
+@pytest.mark.parametrize("selection", ["five-months", "five-months-one-area", "single-estate", "one-week"])
+def test_scores_by_first_reply_equal_the_raw_tables(rolled_db, raw_only, selection):
+    chosen = dict(ROLLUP_SELECTIONS[selection])
+    filters = Filters(chosen.pop("start"), chosen.pop("end"), **chosen)
+    rolled, used = read_rollups(rolled_db, score_by_first_reply, rolled_db, RULES, filters, Scope.everything())
+    raw = raw_only(score_by_first_reply, rolled_db, RULES, filters, Scope.everything())
+    assert rolled.astype(str).equals(raw.astype(str)), f"{rolled}\n{raw}"
+    assert raw["surveys"].sum() > 0
+    assert used
 
 
 def test_other_rules_are_answered_from_the_raw_tables(rolled_db, raw_only):
