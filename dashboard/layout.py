@@ -84,6 +84,16 @@ def _header(lang: str) -> dbc.Navbar:
     )
 
 
+def _rollup_note(state, lang: str) -> str:
+    """When the pre-aggregates were refreshed; days changed since are read from the raw tables."""
+    if state is None or state.refreshed_at is None:
+        return ""
+    note = " · " + i18n.t("app.rollups_refreshed", lang, when=i18n.datetime(state.refreshed_at, lang))
+    if state.dirty:
+        note += " · " + i18n.t("app.rollups_pending", lang, days=i18n.number(len(state.dirty), lang))
+    return note
+
+
 def shell() -> html.Div:
     lang = current_language()
     svc = services()
@@ -91,6 +101,7 @@ def shell() -> html.Div:
         estates = svc.estates(svc.scope())
         latest = svc.data_as_of()
         data_as_of = i18n.t("app.data_as_of", lang, when=i18n.datetime(latest, lang)) if latest else ""
+        data_as_of += _rollup_note(svc.rollup_state(), lang)
         db_problem = None
     except DataSourceError as exc:
         import pandas as pd

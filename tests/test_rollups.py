@@ -168,6 +168,21 @@ def test_segments_tile_the_period_once(start, length, cuts, grains):
 
 
 # --- changed days ----------------------------------------------------------------------
+def shell_note(db, tmp_path) -> str:
+    """The "data up to" note of the dashboard's shell, in English."""
+    import json
+
+    from dashboard.app import create_app
+    from data_access import Settings
+
+    app = create_app(Settings(today=D(2026, 4, 1), data_dir=tmp_path), db.url.render_as_string(hide_password=False))
+    client = app.server.test_client()
+    client.set_cookie("lang", "en")
+    layout = json.dumps(client.get("/_dash-layout").get_json(), ensure_ascii=False)
+    start = layout.index("Data up to")
+    return layout[start:layout.index('"', start)]
+
+
 def test_an_import_marks_its_days_and_refresh_brings_them_back(tmp_path, scratch_databases, raw_only):
     from data_access.importer import import_files
     from data_access.mapping import load_mapping
@@ -184,9 +199,11 @@ def test_an_import_marks_its_days_and_refresh_brings_them_back(tmp_path, scratch
         "LATE-1,E01,2026-02-10 09:00:00,phone,repair,repair,normal,open,2026-02-10 09:05:00\n",
         encoding="utf-8",
     )
+    assert "rollups refreshed" in shell_note(db, tmp_path)
     import_files(db, [csv], mapping=load_mapping(None), kind="tickets")
     rollups.forget_state(db)
     assert rollups.current_state(db).dirty == (D(2026, 2, 10),)
+    assert "1 changed day(s) read from the raw tables" in shell_note(db, tmp_path)
     # February holds a changed day: the period reads the raw tables, so the new ticket counts at once.
     during, used = read_rollups(db, compute_metrics, db, RULES, filters, Scope.everything())
     assert not used and during["tickets"]["total"] == before["tickets"]["total"] + 1
