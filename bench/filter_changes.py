@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboard.app import create_app
+from dashboard.app import create_app, freeze_startup_heap
 from dashboard.services import EXTENSION
 from data_access import ALL, Settings
 
@@ -252,6 +252,7 @@ def bench_database(url: str, args) -> None:
     import sqlalchemy as sa
 
     app = create_app(Settings(today=args.today), url)
+    freeze_startup_heap()  # as dashboard.wsgi and serve do
     services = app.server.extensions[EXTENSION]
     client = app.server.test_client()
     client.set_cookie("lang", "en")

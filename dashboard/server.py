@@ -46,9 +46,11 @@ def serve(settings: Settings, *, db_url: str | None, host: str, port: int, worke
     os.environ["ESTATE_DB_URL"] = url  # gunicorn workers build their app from the environment
     print(f"Serving {probe.describe()} on http://{host}:{port}/", file=sys.stderr, flush=True)
     if workers <= 1:
-        from .app import create_app
+        from .app import create_app, freeze_startup_heap
 
-        create_app(settings, url).run(host=host, port=port, debug=debug)
+        app = create_app(settings, url)
+        freeze_startup_heap()
+        app.run(host=host, port=port, debug=debug)
         return 0
     from gunicorn.app.base import BaseApplication
 
@@ -59,9 +61,11 @@ def serve(settings: Settings, *, db_url: str | None, host: str, port: int, worke
             self.cfg.set("timeout", int(settings.statement_timeout_seconds) + 30)
 
         def load(self):
-            from .app import create_app
+            from .app import create_app, freeze_startup_heap
 
-            return create_app(Settings(), url).server
+            server = create_app(Settings(), url).server
+            freeze_startup_heap()
+            return server
 
     _Gunicorn().run()
     return 0

@@ -97,8 +97,13 @@ class Services:
         return self.cached("estates", catalog.estate_list, self.db, scope)
 
     def city_estates(self, scope: Scope) -> dict[str, list[str]]:
-        frame = self.estates(scope)
-        return {city: sorted(group["estate_id"]) for city, group in frame.groupby(frame["city"].fillna(""))}
+        """Estates per city, asked by every callback to resolve a city filter: cached whole."""
+
+        def by_city(_db, scope):
+            frame = self.estates(scope)
+            return {city: sorted(group["estate_id"]) for city, group in frame.groupby(frame["city"].fillna(""))}
+
+        return self.cached("city_estates", by_city, self.db, scope)
 
     def metrics(self, filters: Filters, scope: Scope) -> dict:
         return self.cached("metrics", metrics.compute_metrics, self.db, self.rules, filters, scope)
@@ -142,6 +147,12 @@ class Services:
 
     def data_as_of(self) -> dt.datetime | None:
         return self.cached("data_as_of", catalog.latest_ticket_time, self.db)
+
+    def rollup_state(self):
+        """When the rollups were last refreshed and how many days changed since (None: no rollups)."""
+        from data_access import rollups
+
+        return rollups.current_state(self.db)
 
 
 def services() -> Services:

@@ -615,9 +615,14 @@ def ensure_tables(db: Database) -> list[Rollup]:
     """Create missing rollup tables; drop and re-create those whose definition changed.
     Returns the rollups that must be built from scratch."""
     rebuilt = []
+    known = {t.name for pair in TABLES.values() for t in pair if t is not None} | {"rollup_state", "rollup_dirty"}
     with db.engine.begin() as conn:
         rollup_state.create(conn, checkfirst=True)
         rollup_dirty.create(conn, checkfirst=True)
+        for name in sa.inspect(conn).get_table_names():  # a rollup (or its histogram) no longer defined
+            if name.startswith("rollup_") and name not in known:
+                sa.Table(name, sa.MetaData()).drop(conn)
+        conn.execute(rollup_state.delete().where(rollup_state.c.name.not_in([r.name for r in ROLLUPS])))
         built = {r[0]: r[1] for r in conn.execute(sa.select(rollup_state.c.name, rollup_state.c.definition))}
         for rollup in ROLLUPS:
             table, histogram = TABLES[rollup.name]

@@ -18,6 +18,7 @@ from ..components import create_card, create_graph, create_table
 from ..figures import escalations as figures
 from ..figures.response import trend_filters
 from ..filterbar import known_view, selection
+from ..output_cache import cached_callback, drawn_annotations
 from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
@@ -136,13 +137,14 @@ def _overdue_table(frame: pd.DataFrame, fetched: int, lang: str, days: int) -> h
 # One callback per group of charts, so the browser asks for them at once. Only page-local
 # outputs: a url callback that also wrote the shell's banner would fire (and fail on the
 # missing outputs) on every other page; the banner follows the error stores instead.
-@callback(
+@cached_callback(
     Output("escalations-caption", "children"),
     Output("escalations-by-week", "figure"),
     Output("escalations-complaints", "figure"),
     database_problem("escalations-weekly"),
     Input("url", "search"),
     State("lang", "data"),
+    annotations=trend_filters,
 )
 def update_weekly(search, lang):
     try:
@@ -159,11 +161,11 @@ def update_weekly(search, lang):
         window=i18n.date_range(trend.start, trend.end, lang),
         end=i18n.date(filters.end, lang),
     )
-    notes = svc.annotations(trend, scope)
+    notes = drawn_annotations(trend, scope)
     return caption, figures.escalations_by_week(weekly, lang, annotations=notes), figures.complaints_by_severity(weekly, lang, annotations=notes), None
 
 
-@callback(
+@cached_callback(
     Output("escalations-ladder", "figure"),
     Output("escalations-by-area", "figure"),
     Output("escalations-by-estate", "figure"),
@@ -187,7 +189,7 @@ def update_where(search, lang):
     )
 
 
-@callback(
+@cached_callback(
     Output("escalations-overdue", "children"),
     database_problem("escalations-overdue"),
     Input("url", "search"),

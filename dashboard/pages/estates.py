@@ -14,6 +14,7 @@ from .. import i18n, urlstate
 from ..components import create_card, create_graph
 from ..figures import estates as figures
 from ..filterbar import known_view
+from ..output_cache import cached_callback
 from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
@@ -77,7 +78,7 @@ def _filters(search):
     return svc, scope, view, view.filters(svc.today(), svc.city_estates(scope))
 
 
-@callback(
+@cached_callback(
     Output("estates-caption", "children"),
     Output("estates-league", "rowData"),
     database_problem("estates-league"),
@@ -94,7 +95,7 @@ def update_league(search, lang):
     return caption, figures.league_rows(league, lang), None
 
 
-@callback(
+@cached_callback(
     Output("estates-heatmap", "figure"),
     database_problem("estates-heatmap"),
     Input("url", "search"),

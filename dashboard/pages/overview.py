@@ -15,6 +15,7 @@ from ..components import create_card, create_graph, create_table, create_tile
 from ..filterbar import known_view, selection
 from ..figures.overview import area_tickets
 from ..headlines import headlines
+from ..output_cache import cached_callback
 from ..layout import create_error_store, current_language, database_problem
 from ..attention import estates_needing_attention
 from ..report_download import create_report_buttons
@@ -128,7 +129,7 @@ def _watchlist_table(frame, total: int, lang: str):
 
 
 # Three callbacks rather than one: the browser asks for them at once, so they run side by side.
-@callback(
+@cached_callback(
     Output("overview-caption", "children"),
     Output("overview-tiles", "children"),
     Output("overview-areas", "children"),
@@ -154,7 +155,7 @@ def update_headlines(search, lang):
     return caption, tiles, _area_panel(current, lang), area_tickets(current, comparison, lang), None
 
 
-@callback(
+@cached_callback(
     Output("overview-attention", "children"),
     database_problem("overview-attention"),
     Input("url", "search"),
@@ -169,7 +170,7 @@ def update_attention(search, lang):
     return _attention_table(estates_needing_attention(league, svc.settings), lang), None
 
 
-@callback(
+@cached_callback(
     Output("overview-watchlist", "children"),
     database_problem("overview-watchlist"),
     Input("url", "search"),

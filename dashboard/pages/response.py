@@ -20,6 +20,7 @@ from .. import i18n, urlstate
 from ..components import create_card, create_graph
 from ..figures import response as figures
 from ..filterbar import known_view, selection
+from ..output_cache import cached_callback, drawn_annotations
 from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
@@ -70,13 +71,14 @@ dash.register_page(__name__, path="/response", name="Response times", order=1, l
 
 # Only page-local outputs: a url callback that also wrote the shell's banner would fire (and
 # fail on the missing outputs) on every other page. The banner follows the error stores.
-@callback(
+@cached_callback(
     Output("response-caption", "children"),
     Output("response-reply-trend", "figure"),
     Output("response-resolution-trend", "figure"),
     database_problem("response-trend"),
     Input("url", "search"),
     State("lang", "data"),
+    annotations=figures.trend_filters,
 )
 def update_trends(search, lang):
     try:
@@ -93,11 +95,11 @@ def update_trends(search, lang):
         window=i18n.date_range(trend.start, trend.end, lang),
     )
     target = svc.rules.first_response_target_minutes
-    notes = svc.annotations(trend, scope)
+    notes = drawn_annotations(trend, scope)
     return caption, figures.reply_trend(weekly, target, lang, annotations=notes), figures.resolution_trend(weekly, lang, annotations=notes), None
 
 
-@callback(
+@cached_callback(
     Output("response-distribution", "figure"),
     Output("response-sla-area", "figure"),
     Output("response-sla-channel", "figure"),
@@ -126,7 +128,7 @@ def update_attainment(search, lang):
     )
 
 
-@callback(
+@cached_callback(
     Output("response-slow-heatmap", "figure"),
     database_problem("response-hours"),
     Input("url", "search"),

@@ -6,7 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
 
-from data_access import DataSourceError
+from data_access import DataSourceError, Filters
 from data_access.satisfaction import follow_up_coverage, score_by_first_reply
 from data_access.schema import SERVICE_AREAS
 
@@ -14,6 +14,7 @@ from .. import i18n, urlstate
 from ..components import create_card, create_graph
 from ..figures import satisfaction as figures
 from ..filterbar import known_view
+from ..output_cache import cached_callback, drawn_annotations
 from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
@@ -63,12 +64,18 @@ def layout(**_query):
 dash.register_page(__name__, path="/satisfaction", name="Satisfaction", order=3, layout=layout)
 
 
-@callback(
+def trend_filters(filters: Filters) -> Filters:
+    """The selection over the weekly trend's window."""
+    return filters.with_period(*figures.trend_period(filters.start, filters.end))
+
+
+@cached_callback(
     Output("satisfaction-caption", "children"),
     *[Output(f"satisfaction-{g}", "figure") for g in GRAPHS],
     database_problem("satisfaction"),
     Input("url", "search"),
     State("lang", "data"),
+    annotations=trend_filters,
 )
 def update_satisfaction(search, lang):
     svc = services()
@@ -77,12 +84,11 @@ def update_satisfaction(search, lang):
     try:
         view = known_view(search)
         filters = view.filters(svc.today(), svc.city_estates(scope))
-        window = figures.trend_period(filters.start, filters.end)
-        trend_filters = filters.with_period(*window)
+        trend = trend_filters(filters)
         overall = svc.survey_summary(filters, scope)
         by_area = svc.survey_summary(filters, scope, ("service_area",))
-        by_week_area = svc.survey_summary(trend_filters, scope, ("week", "service_area"))
-        by_week = svc.survey_summary(trend_filters, scope, ("week",))
+        by_week_area = svc.survey_summary(trend, scope, ("week", "service_area"))
+        by_week = svc.survey_summary(trend, scope, ("week",))
         by_score = svc.survey_summary(filters, scope, ("score",))
         by_estate = svc.survey_summary(filters, scope, ("estate_id",))
         coverage = svc.cached("follow_up_coverage", follow_up_coverage, svc.db, svc.rules, filters, scope)
@@ -102,7 +108,8 @@ def update_satisfaction(search, lang):
     return (
         caption,
         figures.area_satisfaction(by_area, lang, settings.target_csat_pct),
-        figures.weekly_trend(by_week_area, by_week, lang, window, annotations=svc.annotations(trend_filters, scope)),
+        figures.weekly_trend(by_week_area, by_week, lang, (trend.start, trend.end),
+                             annotations=drawn_annotations(trend, scope)),
         figures.dimension_heatmap(by_area, overall, lang),
         figures.score_distribution(by_score, lang),
         figures.estate_ranking(ranked, left_out, lang, settings.target_csat_pct),
