@@ -103,7 +103,7 @@ TICKET_COUNTS = (
 REPLY_EDGES = (5, 10, 15, 20, 30, 45, 60, 120, 240, 480, 1440)
 # overdue_30d depends on the period's end, so rollups keep its two parts.
 TICKET_MEASURES = (
-    *[c for c in TICKET_COUNTS if c != "overdue_30d"], "complaints_late", "complaints_unresolved",
+    *[c for c in TICKET_COUNTS if c != "overdue_30d"], "complaints_late", "complaints_unresolved", "complaints_unresolved_major",
     *[f"reply_le_{e}" for e in REPLY_EDGES],
 )
 SURVEY_MEASURES = (
@@ -588,6 +588,25 @@ def ticket_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str],
     return add_up([frame], by, columns)[[*by, *columns]]
 
 
+EPOCH = dt.date(1970, 1, 1)  # "since the beginning": whole months from here merge into one range
+
+
+def complaints_to_watch(db: Database, filters: Filters, scope: Scope, overdue_days: int) -> int | None:
+    """How many complaints are unresolved at the end of the period and either major or received
+    more than `overdue_days` before its end (ticket_lists.complaint_watchlist_count), or None when
+    no rollup answers exactly. Complaints of any earlier date count, so the rollup is read from
+    the beginning of time to the period's end."""
+    cut = filters.end_exclusive - dt.timedelta(days=overdue_days)
+    since_ever = filters.with_period(min(EPOCH, filters.start), filters.end).narrowed(request_types=())
+    plan = _plan(db, "tickets", None, since_ever, scope, [], cuts=(cut,))
+    if plan is None or plan.raw:
+        return None
+    table, _ = TABLES[plan.rollup.name]
+    before_cut = table.c.period < sa.literal(cut, sa.Date)
+    watched = sa.func.sum(sa.case((before_cut, table.c.complaints_unresolved), else_=table.c.complaints_unresolved_major))
+    return int(db.rows(sa.select(watched).where(*_where(table, plan, since_ever, scope)))[0][0] or 0)
+
+
 def survey_sums(db: Database, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
     from .aggregates import raw_survey_sums
 
@@ -686,6 +705,9 @@ def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, 
     complaint = b.request_type == "complaint"
     measures["complaints_late"] = _count_if(sa.and_(complaint, _resolved_late(b, rules))).label("complaints_late")
     measures["complaints_unresolved"] = _count_if(sa.and_(complaint, b.resolution_hours.is_(None))).label("complaints_unresolved")
+    measures["complaints_unresolved_major"] = _count_if(
+        sa.and_(complaint, b.resolution_hours.is_(None), b.severity == "major")
+    ).label("complaints_unresolved_major")
     for edge in REPLY_EDGES:
         measures[f"reply_le_{edge}"] = _count_if(b.response_minutes <= edge).label(f"reply_le_{edge}")
     keys = [b[d] for d in rollup.dims]

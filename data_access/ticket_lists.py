@@ -55,6 +55,11 @@ def _watchlist_conditions(dialect: str, filters: Filters, scope: Scope, overdue_
 
 
 def complaint_watchlist_count(db: Database, filters: Filters, scope: Scope, *, overdue_days: int = 30) -> int:
+    from . import rollups
+
+    counted = rollups.complaints_to_watch(db, filters, scope, overdue_days)
+    if counted is not None:
+        return counted
     statement = sa.select(sa.func.count()).select_from(tickets).where(*_watchlist_conditions(db.dialect, filters, scope, overdue_days))
     return int(db.rows(statement)[0][0])
 
