@@ -1,12 +1,12 @@
-"""Pre-aggregated rollups: ticket and survey figures summed per day or per month over a few
-dimensions, so a question about three years reads thousands of rows instead of millions.
+"""Pre-aggregated rollups: ticket and survey figures summed per day, ISO week or month over a
+few dimensions, so a question about three years reads thousands of rows instead of millions.
 
 Callers never see them. `ticket_counts`, `ticket_percentiles` and `survey_summary` ask
 `plan_tickets` / `plan_surveys` whether a rollup answers the question (it keeps every
 dimension the question filters or groups by, it was built with today's service rules, and no
 day of the period changed since the last refresh); if so they read it, else the raw tables.
-A period is cut into whole months (month rows), the days around them (day rows, or the raw
-tickets when a rollup keeps no days), so any closed date range is answered exactly.
+A period is tiled by the coarsest rows that fit (whole months, then whole weeks, then days, or
+the raw tickets where a rollup keeps no days), so any closed date range is answered exactly.
 
 Counts are exact sums. Percentiles come from log-scale histograms: a value v > 0.01 minute
 falls in bucket 1 + floor(ln(v / 0.01) / ln(1.02)), whose geometric middle is within 1% of
@@ -304,7 +304,7 @@ def segments(start: dt.date, end: dt.date, grains: Sequence[str], cuts: Iterable
     return merged
 
 
-def _needed(filters: Filters, scope: Scope, by: Sequence[str], *, surveys_only: bool) -> tuple[set[str], bool] | None:
+def _needed(filters: Filters, scope: Scope, by: Sequence[str], *, surveys_only: bool) -> tuple[set[str], set[str]] | None:
     """The dimensions a rollup must keep, and the grains of rows that can answer; None when
     no rollup can (a survey question filtered by ticket channel or type)."""
     needed: set[str] = set()
