@@ -460,8 +460,9 @@ def _bucket(minutes):
     return sa.case((minutes < BUCKET_FLOOR_MINUTES, 0), else_=1 + scaled)
 
 
-def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], time_dim: str | None = None):
-    """Histogram rows (by..., measure, bucket, tickets, value_sum) straight from the tickets."""
+def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], time_dim: str | None = None) -> list:
+    """Histogram rows (by..., measure, bucket, tickets, value_sum) straight from the tickets:
+    one SELECT per measure, to be joined with UNION ALL (SQLite nests no compound selects)."""
     from .aggregates import ticket_base
 
     dims = [*([time_dim] if time_dim else []), *by]
@@ -478,7 +479,7 @@ def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: 
             sa.select(*keys, inner.c.measure, inner.c.bucket, sa.func.count().label("tickets"), sa.func.sum(inner.c.v).label("value_sum"))
             .group_by(*keys, inner.c.measure, inner.c.bucket)
         )
-    return sa.union_all(*selects)
+    return selects
 
 
 def _stored_grain(plan: Plan, by: Sequence[str]) -> str | None:
@@ -511,17 +512,46 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
     _, histogram = TABLES[plan.rollup.name]
     parts = []
     if plan.rolled_up:
-        columns = [histogram.c.measure, histogram.c.bucket, sa.func.sum(histogram.c.tickets).label("tickets"), sa.func.sum(histogram.c.value_sum).label("value_sum")]
         keys = [_key(histogram, d, plan).label(d) for d in by]
-        statement = (
-            sa.select(*keys, *columns)
-            .where(*_where(histogram, plan, filters, scope))
-            .group_by(*[_key(histogram, d, plan) for d in by], histogram.c.measure, histogram.c.bucket)
+        parts.append(
+            sa.select(*keys, histogram.c.measure, histogram.c.bucket, histogram.c.tickets, histogram.c.value_sum).where(
+                *_where(histogram, plan, filters, scope)
+            )
         )
-        parts.append(db.frame(statement))
     for s in plan.raw:
-        parts.append(db.frame(_raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)))
-    return percentiles_from_histograms(parts, by)
+        parts += _raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)
+    return percentiles_from_ranked(db.frame(_ranked(parts, by)), by)
+
+
+def _ranked(parts: list, by: Sequence[str]):
+    """The histogram rows of `parts` added up per group and bucket, with each bucket's ranks
+    (`above` = ranks below the next bucket, `total`), keeping only the buckets holding the two
+    closest ranks of each percentile: a handful of rows per group leave the database, not
+    every bucket of every group."""
+    from .aggregates import PERCENTILES
+
+    union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("h")
+    keys = [union.c[d] for d in by]
+    summed = (
+        sa.select(*keys, union.c.measure, union.c.bucket, sa.func.sum(union.c.tickets).label("tickets"), sa.func.sum(union.c.value_sum).label("value_sum"))
+        .group_by(*keys, union.c.measure, union.c.bucket)
+        .subquery("g")
+    )
+    g = summed.c
+    partition = [*[g[d] for d in by], g.measure]
+    ranked = sa.select(
+        *[g[d] for d in by], g.measure, g.bucket, g.tickets, g.value_sum,
+        sa.func.sum(g.tickets).over(partition_by=partition, order_by=g.bucket).label("above"),
+        sa.func.sum(g.tickets).over(partition_by=partition).label("total"),
+    ).subquery("r")
+    r = ranked.c
+    below = r.above - r.tickets
+    wanted = []
+    for p in PERCENTILES.values():
+        rank = (r.total - 1) * p
+        for closest in (sa.func.floor(rank), -sa.func.floor(-rank)):  # floor and ceiling
+            wanted.append(sa.and_(below <= closest, closest < r.above))
+    return sa.select(ranked).where(sa.or_(*wanted))
 
 
 def bucket_middles(buckets: np.ndarray) -> np.ndarray:
@@ -529,30 +559,35 @@ def bucket_middles(buckets: np.ndarray) -> np.ndarray:
     return BUCKET_FLOOR_MINUTES * np.power(BUCKET_RATIO, buckets - 1) * math.sqrt(BUCKET_RATIO)
 
 
-def percentiles_from_histograms(parts: list[pd.DataFrame], by: Sequence[str]) -> pd.DataFrame:
+def rank_in_python(h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """What `_ranked` computes in SQL, for histogram rows already in memory."""
+    group = [*by, "measure"]
+    h = h.groupby([*group, "bucket"], dropna=False, sort=True)[["tickets", "value_sum"]].sum().reset_index()
+    grouped = h.groupby(group, dropna=False, sort=False)
+    h["above"] = grouped["tickets"].cumsum()
+    h["total"] = grouped["tickets"].transform("sum")
+    return h
+
+
+def percentiles_from_ranked(h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """response_median/p90 (minutes) and resolution_median/p90 (hours) per group, interpolated
     between closest ranks like percentile_cont, each rank read as its bucket's middle."""
     from .aggregates import MEASURES, PERCENTILES
 
     by = list(by)
-    parts = [p for p in parts if not p.empty]
     names = [f"{prefix}_{p}" for _, prefix in MEASURES for p in PERCENTILES]
-    if not parts:
+    if h.empty:
         return pd.DataFrame([{n: None for n in names}]) if not by else pd.DataFrame(columns=[*by, *names])
-    h = pd.concat(parts, ignore_index=True)
-    h["bucket"] = pd.to_numeric(h["bucket"]).astype("int64")
-    h["tickets"] = pd.to_numeric(h["tickets"]).astype("int64")
+    h = h.copy()
+    for column in ("bucket", "tickets", "above", "total"):
+        h[column] = pd.to_numeric(h[column]).astype("int64")
     h["value_sum"] = pd.to_numeric(h["value_sum"]).astype(float)
-    group = [*by, "measure"]
-    h = h.groupby([*group, "bucket"], dropna=False, sort=True)[["tickets", "value_sum"]].sum().reset_index()
-    h["middle"] = np.where(h["bucket"] == 0, h["value_sum"] / h["tickets"].clip(lower=1), bucket_middles(h["bucket"].to_numpy()))
-    grouped = h.groupby(group, dropna=False, sort=False)
-    h["above"] = grouped["tickets"].cumsum()  # ranks below the next bucket
     h["below"] = h["above"] - h["tickets"]  # first rank (0-based) in this bucket
-    h["n"] = grouped["tickets"].transform("sum")
+    h["middle"] = np.where(h["bucket"] == 0, h["value_sum"] / h["tickets"].clip(lower=1), bucket_middles(h["bucket"].to_numpy()))
+    group = [*by, "measure"]
     result = h[group].drop_duplicates().reset_index(drop=True)
     for name, p in PERCENTILES.items():
-        rank = (h["n"] - 1) * p
+        rank = (h["total"] - 1) * p
         lo, hi = np.floor(rank), np.ceil(rank)
         at_lo = h[(h["below"] <= lo) & (lo < h["above"])][[*group, "middle"]].rename(columns={"middle": "lo"})
         at_hi = h[(h["below"] <= hi) & (hi < h["above"])][[*group, "middle"]].rename(columns={"middle": "hi"})
@@ -725,7 +760,7 @@ def _histogram_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: st
 
     _, histogram = TABLES[rollup.name]
     time_dim = grain
-    rows = _raw_histograms(db, rules, _grain_span(month, grain), ALL, rollup.dims, time_dim=time_dim).subquery("hist")
+    rows = sa.union_all(*_raw_histograms(db, rules, _grain_span(month, grain), ALL, rollup.dims, time_dim=time_dim)).subquery("hist")
     select = sa.select(
         sa.literal(grain).label("grain"),
         _as_period(db, rows.c[time_dim]).label("period"),
@@ -854,7 +889,7 @@ def _store_percentiles(conn: sa.Connection, rollup: Rollup, grain: str, month: d
     if frame.empty:
         return
     frame["period"] = frame["period"].map(_as_date)
-    values = percentiles_from_histograms([frame], ["period", *rollup.dims])
+    values = percentiles_from_ranked(rank_in_python(frame, ["period", *rollup.dims]), ["period", *rollup.dims])
     keys = {"k_period": table.c.period, **{f"k_{d}": table.c[d] for d in rollup.dims}}
     update = (
         table.update()
