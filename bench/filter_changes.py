@@ -204,8 +204,10 @@ def disagreements(a, b, path="") -> tuple[list[str], float]:
 def agreement(app, services, plan, today: dt.date) -> tuple[list[str], float, float]:
     """Cached, rolled-up and raw answers of every change's headline figures side by side."""
     from dashboard.filterbar import known_view
-    from data_access import rollups
+    from data_access import Database, rollups
     from data_access.metrics import compute_metrics
+
+    patient = Database(services.db.url.render_as_string(hide_password=False), statement_timeout=1800)  # raw scans of 10M take long
 
     problems, worst, raw_seconds = [], 0.0, 0.0
     with app.server.app_context():
@@ -219,7 +221,7 @@ def agreement(app, services, plan, today: dt.date) -> tuple[list[str], float, fl
             rollups.current_state = lambda db: None
             try:
                 started = time.perf_counter()
-                raw = compute_metrics(services.db, services.rules, filters, scope)
+                raw = compute_metrics(patient, services.rules, filters, scope)
                 raw_seconds += time.perf_counter() - started
             finally:
                 rollups.current_state = keep

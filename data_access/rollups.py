@@ -472,7 +472,7 @@ def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: 
     for measure, column in (("response", b.response_minutes), ("resolution", b.resolution_hours * 60.0)):
         valued = sa.select(*[b[d] for d in dims], column.label("v")).where(column.is_not(None)).subquery(f"h_{measure}")
         v = valued.c
-        bucket = _bucket(v.v).label("bucket")
+        bucket = sa.cast(_bucket(v.v), sa.Integer).label("bucket")
         inner = sa.select(*[v[d] for d in dims], sa.literal(measure).label("measure"), bucket, v.v).subquery(f"b_{measure}")
         keys = [inner.c[d] for d in dims]
         selects.append(
