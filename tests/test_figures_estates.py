@@ -222,15 +222,38 @@ def test_clicks_narrow_the_url(app, demo_db):
 
     estates = estate_list(demo_db, ALL)
     label = figures.heatmap_labels(estates, "zh")[4]
-    row = call(app, "narrow_to_clicked", {"rowId": "E007", "colId": "tickets"}, None, "?period=last_month&city=上海", "en",
+    row = call(app, "narrow_to_clicked", {"rowId": "E007", "colId": "tickets"}, None, "?period=last_month&city=上海", "en", None,
                triggered="estates-league.cellClicked")
     assert row == "?period=last_month&estate=E007"
-    cell = call(app, "narrow_to_clicked", None, {"points": [{"x": "保洁", "y": label}]}, "?area=repair", "zh",
+    cell = call(app, "narrow_to_clicked", None, {"points": [{"x": "保洁", "y": label}]}, "?area=repair", "zh", "within_sla_pct",
                 triggered="estates-heatmap.clickData")
     assert cell == f"?estate={estates['estate_id'].iloc[4]}&area=cleaning"
-    assert call(app, "narrow_to_clicked", {"rowId": "E999"}, None, "", "en", triggered="estates-league.cellClicked") is dash.no_update
-    assert call(app, "narrow_to_clicked", None, {"points": [{"x": "Repair", "y": "nowhere"}]}, "", "en",
+    assert call(app, "narrow_to_clicked", {"rowId": "E999"}, None, "", "en", None, triggered="estates-league.cellClicked") is dash.no_update
+    assert call(app, "narrow_to_clicked", None, {"points": [{"x": "Repair", "y": "nowhere"}]}, "", "en", "tickets",
                 triggered="estates-heatmap.clickData") is dash.no_update
+
+
+def test_a_group_of_many_estates_shows_its_busiest_in_the_heatmap(app, demo_db, monkeypatch):
+    """Past HEATMAP_ESTATES rows the heatmap keeps the estates with most tickets and says how
+    many it left out; a click still lands on the estate drawn in that row."""
+    import dash
+
+    monkeypatch.setattr(figures, "HEATMAP_ESTATES", 5)
+    search = OCTOBER_LINK
+    heatmap, problem = call(app, "update_heatmap", search, "tickets", "en")
+    assert problem is None
+    heat = heatmap.data[0]
+    estates = estate_list(demo_db, ALL)
+    assert len(heat.y) == 5
+    totals = {label: sum(row) for label, row in zip(heat.y, heat.z)}
+    note = " ".join(a.text for a in heatmap.layout.annotations)
+    assert f"{len(estates) - 5} more" in note
+    league = estate_league(demo_db, RULES, OCTOBER, ALL, medians=False)
+    assert sorted(totals.values(), reverse=True) == sorted(league["tickets"], reverse=True)[:5]
+    label = heat.y[2]
+    cell = call(app, "narrow_to_clicked", None, {"points": [{"x": "Cleaning", "y": label}]}, search, "en", "tickets",
+                triggered="estates-heatmap.clickData")
+    assert cell is not dash.no_update and "area=cleaning" in cell
 
 
 def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):

@@ -309,10 +309,10 @@ def test_estates_with_too_few_responses_are_left_out_and_said_so(demo_db, lang):
 
 
 def test_estate_ranking_grows_with_estates_and_colours_against_target():
-    ranked = pd.DataFrame({"estate_id": [f"E{i:02d}" for i in range(60)], "name": [f"小区{i}" for i in range(60)],
-                           "city": "上海", "responses": 20, "csat_pct": np.linspace(95, 40, 60), "mean_score": 4.0})
+    ranked = pd.DataFrame({"estate_id": [f"E{i:02d}" for i in range(40)], "name": [f"小区{i}" for i in range(40)],
+                           "city": "上海", "responses": 20, "csat_pct": np.linspace(95, 40, 40), "mean_score": 4.0})
     fig = figures.estate_ranking(ranked, 0, "zh", target_csat=85)
-    assert fig.layout.height >= 60 * 20 and fig.data[0].y[0] == "小区0（上海）"
+    assert fig.layout.height >= 40 * 20 and fig.data[0].y[0] == "小区0（上海）"
     colours = list(fig.data[0].marker.color)
     assert colours[0] == figures.GOOD and colours[-1] == figures.BAD
     assert figures.estate_ranking(ranked.iloc[:0], 3, "en").data == ()
@@ -439,3 +439,15 @@ def test_a_database_failure_reaches_the_banner_not_the_charts(app, monkeypatch):
 
     text = banner_template("zh").replace("{detail}", problem)  # as the browser fills the shell's banner
     assert "cannot reach the database" in text and "暂时无法连接数据库" in text
+
+
+def test_a_group_of_many_estates_draws_its_best_and_worst_only(monkeypatch):
+    """Thousands of ranked estates would make a megabyte figure nobody can read: the ends only."""
+    monkeypatch.setattr(figures, "RANKING_ENDS", 3)
+    ranked = pd.DataFrame({
+        "estate_id": [f"E{i:02d}" for i in range(10)], "name": [f"Estate {i}" for i in range(10)], "city": ["深圳"] * 10,
+        "csat_pct": [99.0 - i for i in range(10)], "mean_score": [4.5] * 10, "responses": [50] * 10,
+    })
+    fig = figures.estate_ranking(ranked, 0, "en")
+    assert list(fig.data[0].customdata) == ["E00", "E01", "E02", "E07", "E08", "E09"]
+    assert "4 estates in between are not drawn" in " ".join(a.text for a in fig.layout.annotations)

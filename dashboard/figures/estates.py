@@ -6,6 +6,8 @@ null), and nulls sort last whichever way a column is sorted.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -127,6 +129,9 @@ HEATMAP_FIGURES = {
     "escalation_rate_pct": HeatmapFigure("escalation_rate_pct", "estates.heatmap_escalation_rate", "percent", "RdYlGn_r", 1),
 }
 DEFAULT_HEATMAP_FIGURE = "within_sla_pct"
+# Rows a heatmap draws at most: beyond, the busiest estates (a readable chart, a figure of
+# tens of KB instead of megabytes for a group's 2,000 estates).
+HEATMAP_ESTATES = 60
 
 
 def heatmap_options(lang: str) -> list[dict]:
@@ -151,7 +156,7 @@ def _cell_text(spec: HeatmapFigure, value, lang: str) -> str:
 def heatmap_labels(estates: pd.DataFrame, lang: str) -> list[str]:
     """The heatmap's row labels, one per estate and never two alike (rows with equal labels would merge)."""
     labels = [estate_label(n, c, lang) for n, c in zip(estates["name"], estates["city"])]
-    repeated = {x for x in labels if labels.count(x) > 1}
+    repeated = {x for x, n in Counter(labels).items() if n > 1}
     return [f"{x} {e}" if x in repeated else x for x, e in zip(labels, estates["estate_id"])]
 
 
@@ -169,7 +174,8 @@ def heatmap_height(estate_count: int) -> int:
     return max(300, 22 * estate_count + 130)
 
 
-def estate_area_heatmap(by_area: pd.DataFrame, estates: pd.DataFrame, figure: str, lang: str, *, titled: bool = False) -> go.Figure:
+def estate_area_heatmap(by_area: pd.DataFrame, estates: pd.DataFrame, figure: str, lang: str, *, titled: bool = False,
+                        left_out: int = 0) -> go.Figure:
     """Estates (rows, in the given order) by service area (columns) for one figure of the league.
 
     `by_area` is estate_league(..., by_area=True); `estates` (estate_id, name, city) are the
@@ -215,5 +221,9 @@ def estate_area_heatmap(by_area: pd.DataFrame, estates: pd.DataFrame, figure: st
     fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True, tickfont={"size": 11}, type="category")
     fig.update_xaxes(side="top", showgrid=False, tickfont={"size": 12})
     base_layout(fig, title=title, height=heatmap_height(len(labels)), legend=False)
-    fig.update_layout(margin={"t": 80 if title else 40, "b": 16}, plot_bgcolor="#f3f4f6")
+    fig.update_layout(margin={"t": 80 if title else 40, "b": 40 if left_out else 16}, plot_bgcolor="#f3f4f6")
+    if left_out:
+        fig.add_annotation(text=i18n.t("estates.heatmap_left_out", lang, shown=i18n.number(len(labels), lang), left_out=i18n.number(left_out, lang)),
+                           showarrow=False, x=0, xref="paper", xanchor="left", y=0, yref="paper", yanchor="top", yshift=-8,
+                           font={"size": 11, "color": "#6b7280"}, align="left")
     return fig

@@ -226,6 +226,9 @@ def rank_estates(by_estate: pd.DataFrame, estates: pd.DataFrame, minimum: int = 
     return ranked, int(len(answered) - len(ranked))
 
 
+RANKING_ENDS = 25  # bars at each end of the estate ranking past 50 estates
+
+
 def estate_label(name, city, lang: str) -> str:
     name = name if isinstance(name, str) and name else "?"
     if not isinstance(city, str) or not city:
@@ -247,6 +250,11 @@ def estate_ranking(ranked: pd.DataFrame, left_out: int, lang: str, target_csat: 
         fig = empty_figure(lang, title=title)
         _note(fig, i18n.t("satisfaction.estates_none", lang, minimum=minimum))
         return fig
+    if len(ranked) > 2 * RANKING_ENDS:  # a group's thousands of estates: its best and its worst
+        hidden = len(ranked) - 2 * RANKING_ENDS
+        ranked = pd.concat([ranked.head(RANKING_ENDS), ranked.tail(RANKING_ENDS)], ignore_index=True)
+        middle = i18n.t("satisfaction.estates_middle", lang, ends=RANKING_ENDS, count=i18n.number(hidden, lang))
+        note = f"{middle} {note}" if note else middle
     labels = [estate_label(n, c, lang) for n, c in zip(ranked["name"], ranked["city"])]
     csat = [number_or_none(v) for v in ranked["csat_pct"]]
 

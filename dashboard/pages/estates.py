@@ -65,10 +65,15 @@ def layout(**_query):
 dash.register_page(__name__, path="/estates", name="Estates", order=4, layout=layout)
 
 
-def _heatmap_rows(estates, scope, filters):
-    """Every estate of the selection gets a row, with or without data."""
+def _heatmap_rows(estates, scope, filters, by_area):
+    """Every estate of the selection gets a row, with or without data; past HEATMAP_ESTATES
+    rows (a group's thousands of estates) those with most tickets, and how many were left out."""
     allowed = scope.allowed_estates(filters.estates)
-    return estates if allowed is None else estates[estates["estate_id"].isin(allowed)]
+    rows = estates if allowed is None else estates[estates["estate_id"].isin(allowed)]
+    if len(rows) <= figures.HEATMAP_ESTATES:
+        return rows, 0
+    busiest = by_area.groupby("estate_id")["tickets"].sum().nlargest(figures.HEATMAP_ESTATES).index
+    return rows[rows["estate_id"].isin(busiest)], len(rows) - min(len(busiest), figures.HEATMAP_ESTATES)
 
 
 def _filters(search):
@@ -105,11 +110,17 @@ def update_league(search, lang):
 def update_heatmap(search, figure, lang):
     try:
         svc, scope, _view, filters = _filters(search)
-        by_area = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, by_area=True)
-        estates = svc.estates(scope)
+        by_area = _heatmap_data(svc, filters, scope, figure)
+        rows, left_out = _heatmap_rows(svc.estates(scope), scope, filters, by_area)
     except DataSourceError as exc:
         return no_update, str(exc)
-    return figures.estate_area_heatmap(by_area, _heatmap_rows(estates, scope, filters), figure, lang), None
+    return figures.estate_area_heatmap(by_area, rows, figure, lang, left_out=left_out), None
+
+
+def _heatmap_data(svc, filters, scope, figure):
+    """The league per estate and area; medians, the costliest figure of all, only when shown."""
+    medians = figure == "response_median"
+    return svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, by_area=True, medians=medians)
 
 
 @callback(
@@ -118,9 +129,10 @@ def update_heatmap(search, figure, lang):
     Input("estates-heatmap", "clickData"),
     State("url", "search"),
     State("lang", "data"),
+    State("estates-heatmap-figure", "value"),
     prevent_initial_call=True,
 )
-def narrow_to_clicked(cell, click, search, lang):
+def narrow_to_clicked(cell, click, search, lang, figure):
     """Cross-filter: an estate's row narrows to the estate; a heatmap cell to the estate and area."""
     svc = services()
     scope = svc.scope()
@@ -132,7 +144,10 @@ def narrow_to_clicked(cell, click, search, lang):
         return urlstate.to_query(view.with_changes(estates=(estate,), cities=()))
     points = (click or {}).get("points") or []
     filters = view.filters(svc.today(), svc.city_estates(scope))
-    chosen = figures.clicked_cell(points[0], _heatmap_rows(svc.estates(scope), scope, filters), lang) if points else None
+    if not points:
+        return no_update
+    rows, _ = _heatmap_rows(svc.estates(scope), scope, filters, _heatmap_data(svc, filters, scope, figure))  # as drawn
+    chosen = figures.clicked_cell(points[0], rows, lang)
     if chosen is None:
         return no_update
     return urlstate.to_query(view.with_changes(estates=(chosen[0],), cities=(), areas=(chosen[1],)))
