@@ -82,9 +82,10 @@ ROLLUPS = (
     Rollup("area_priority", "tickets", ("service_area", "priority"), ("day", "week", "month"), ("week", "month")),
     Rollup("area_channel", "tickets", ("service_area", "channel"), ("day", "week", "month"), ("week", "month")),
     Rollup("area_detail", "tickets", ("service_area", "request_type", "priority", "channel"), ("day", "week", "month")),
-    Rollup("estate", "tickets", ("estate_id", "service_area"), ("month",), ("month",)),
+    # Weeks too: "last week", the directors' daily question, per estate without the raw tables.
+    Rollup("estate", "tickets", ("estate_id", "service_area"), ("week", "month"), ("month",)),
     Rollup("survey_area", "surveys", ("service_area", "score"), ("day", "week", "month")),
-    Rollup("survey_estate", "surveys", ("estate_id", "service_area", "score"), ("month",)),
+    Rollup("survey_estate", "surveys", ("estate_id", "service_area", "score"), ("week", "month")),
     # Follow-up surveys by their ticket's first-reply bucket (satisfaction.score_by_first_reply).
     Rollup("survey_reply", "surveys", ("service_area", "reply_bucket"), ("day", "week", "month"), requires=("reply_bucket",)),
     Rollup("survey_reply_estate", "surveys", ("estate_id", "service_area", "reply_bucket"), ("month",), requires=("reply_bucket",)),
