@@ -310,7 +310,7 @@ def bench_database(url: str, args) -> None:
     if not args.no_naive and ticket_count <= NAIVE_MAX_TICKETS:
         context = multiprocessing.get_context("spawn")
         queue = context.Queue()
-        process = context.Process(target=naive, args=(args.db, [spec for _, _, spec in plan], queue))
+        process = context.Process(target=naive, args=(url, [spec for _, _, spec in plan], queue))
         process.start()
         result, naive_rss = queue.get(timeout=1800)
         process.join(timeout=60)
