@@ -190,7 +190,7 @@ def cmd_demo(args, settings: Settings) -> int:
         replace=args.replace, progress=True,
     )
     print(summary)
-    _refresh_rollups(db, settings)
+    _refresh_rollups(db, settings, full=True)  # demo writes no dirty days: it replaced (or added) whole months
     return 0
 
 

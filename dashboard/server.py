@@ -26,7 +26,7 @@ def prepare_embedded_database(settings: Settings) -> str:
         print(f"First run: writing the demo database to {settings.embedded_db_path} …", file=sys.stderr, flush=True)
         generate_demo(db, end=(settings.today or dt.date.today()) - dt.timedelta(days=1), replace=True, progress=True)
         print("Building the rollups (pre-aggregates for long periods) …", file=sys.stderr, flush=True)
-        refresh(db, ServiceRules.from_settings(settings), progress=True)
+        refresh(db, ServiceRules.from_settings(settings), full=True, progress=True)
     finally:
         db.dispose()
     return url

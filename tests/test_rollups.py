@@ -231,3 +231,20 @@ def test_an_import_marks_its_days_and_refresh_brings_them_back(tmp_path, scratch
     assert used and rollups.current_state(db).dirty == ()
     assert not differences(after, raw_only(compute_metrics, db, RULES, filters, Scope.everything()))
     assert after["tickets"]["total"] == before["tickets"]["total"] + 1
+
+
+def test_a_replaced_demo_rebuilds_its_rollups(tmp_path, raw_only):
+    """`demo --replace` writes no changed days: its rollups must be rebuilt whole, not kept."""
+    from dashboard.cli import main
+    from data_access import Database
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    common = ["demo", "--db", url, "--estates", "4", "--tickets", "3000", "--months", "3", "--end", "2026-03-31"]
+    assert main(common) == 0
+    assert main([*common, "--replace", "--seed", "11", "--tickets", "2000"]) == 0
+    db = Database(url)
+    filters = Filters(D(2026, 1, 1), D(2026, 3, 31))
+    rolled, used = read_rollups(db, compute_metrics, db, RULES, filters, Scope.everything())
+    assert used
+    raw = raw_only(compute_metrics, db, RULES, filters, Scope.everything())
+    assert rolled["tickets"]["total"] == raw["tickets"]["total"] and not differences(rolled, raw)
