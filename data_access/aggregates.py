@@ -56,8 +56,10 @@ def _check_dimensions(by: Sequence[str], known: dict) -> None:
         raise ValueError(f"cannot group by {unknown}; known: {sorted(known)}")
 
 
-def _in(column, values: frozenset[str]):
-    return column.in_(sa.bindparam(f"in_{column.name}", sorted(values), expanding=True))
+def _in(column, values: frozenset[str], name: str | None = None):
+    """column IN (values), one expanding parameter; `name` keeps it apart from another
+    filter on a same-named column in one statement (a rollup's rows beside raw tickets)."""
+    return column.in_(sa.bindparam(name or f"in_{column.name}", sorted(values), expanding=True))
 
 
 def ticket_conditions(dialect: str, filters: Filters, scope: Scope) -> list:

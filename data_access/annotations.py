@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from .filters import Scope
+from .sqlfuncs import as_date
 
 MAX_LABEL = 60
 MAX_NOTE = 1000
@@ -153,7 +154,7 @@ class AnnotationStore:
                 linked = tuple(e for e in linked if e in visible)
             if wanted is not None and linked and not set(linked) & wanted:
                 continue
-            found.append(Annotation(row.annotation_id, _date(row.start_date), _date(row.end_date), row.label,
+            found.append(Annotation(row.annotation_id, as_date(row.start_date), as_date(row.end_date), row.label,
                                     row.note or "", linked, row.created_at, row.created_by))
         return found
 
@@ -173,14 +174,6 @@ class AnnotationStore:
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
-
-
-def _date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 _stores: dict[Path, AnnotationStore] = {}

@@ -31,11 +31,16 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+# aggregates imports this module only inside its functions, so this import is not circular.
+from .aggregates import (
+    MEASURES, PERCENTILES, SURVEY_DIMENSIONS, _count_if, _in, _resolved_late, _valid_duration, count_aggregates,
+    raw_survey_sums, raw_ticket_counts, survey_conditions, ticket_base,
+)
 from .database import Database
-from .filters import Filters, Scope
+from .filters import ALL, Filters, Scope
 from .rules import ServiceRules
 from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, surveys, tickets
-from .sqlfuncs import day_of, month_of, week_of, weekday_of
+from .sqlfuncs import as_date, day_of, minutes_between, month_of, week_of, weekday_of
 
 # Histogram buckets: ratio 1.02 keeps the bucket middle within 1% (sqrt(1.02) = 1.00995).
 BUCKET_RATIO = 1.02
@@ -204,17 +209,9 @@ def read_state(db: Database) -> State | None:
     if "rollup_state" not in present or "rollup_dirty" not in present:
         return None
     rows = db.rows(sa.select(rollup_state.c.name, rollup_state.c.definition, rollup_state.c.rules, rollup_state.c.refreshed_at))
-    dirty = tuple(sorted(_as_date(r[0]) for r in db.rows(sa.select(rollup_dirty.c.day))))
+    dirty = tuple(sorted(as_date(r[0]) for r in db.rows(sa.select(rollup_dirty.c.day))))
     refreshed = [r[3] for r in rows if r[3] is not None]
     return State({r[0]: (r[1], r[2]) for r in rows}, max(refreshed) if refreshed else None, dirty)
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def current_state(db: Database) -> State | None:
@@ -382,10 +379,6 @@ def plan_surveys(db: Database, filters: Filters, scope: Scope, by: Sequence[str]
 # --- answering from a plan ------------------------------------------------------------------
 
 
-def _in(column, values, name: str):
-    return column.in_(sa.bindparam(name, sorted(values), expanding=True))
-
-
 def _key(table: sa.Table, dim: str, plan: Plan):
     period = table.c.period
     if dim in ("day", "week", "month") and {s.source for s in plan.rolled_up} == {dim}:
@@ -436,7 +429,6 @@ def add_up(parts: list[pd.DataFrame], by: Sequence[str], columns: Sequence[str])
 
 
 def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    from .aggregates import raw_ticket_counts
 
     table, _ = TABLES[plan.rollup.name]
     parts = []
@@ -464,7 +456,6 @@ def _bucket(minutes):
 def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], time_dim: str | None = None) -> list:
     """Histogram rows (by..., measure, bucket, tickets, value_sum) straight from the tickets:
     one SELECT per measure, to be joined with UNION ALL (SQLite nests no compound selects)."""
-    from .aggregates import ticket_base
 
     dims = [*([time_dim] if time_dim else []), *by]
     base, _ = ticket_base(db.dialect, rules, filters, scope, dims)
@@ -492,7 +483,6 @@ def _stored_grain(plan: Plan, by: Sequence[str]) -> str | None:
 
 
 def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    from .aggregates import MEASURES, PERCENTILES
 
     grain = _stored_grain(plan, by)
     if grain is None:
@@ -529,7 +519,6 @@ def _ranked(parts: list, by: Sequence[str]):
     (`above` = ranks below the next bucket, `total`), keeping only the buckets holding the two
     closest ranks of each percentile: a handful of rows per group leave the database, not
     every bucket of every group."""
-    from .aggregates import PERCENTILES
 
     union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("h")
     keys = [union.c[d] for d in by]
@@ -573,7 +562,6 @@ def rank_in_python(h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 def percentiles_from_ranked(h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """response_median/p90 (minutes) and resolution_median/p90 (hours) per group, interpolated
     between closest ranks like percentile_cont, each rank read as its bucket's middle."""
-    from .aggregates import MEASURES, PERCENTILES
 
     by = list(by)
     names = [f"{prefix}_{p}" for _, prefix in MEASURES for p in PERCENTILES]
@@ -644,7 +632,6 @@ def complaints_to_watch(db: Database, filters: Filters, scope: Scope, overdue_da
 
 
 def survey_sums(db: Database, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    from .aggregates import raw_survey_sums
 
     table, _ = TABLES[plan.rollup.name]
     parts = []
@@ -695,10 +682,10 @@ def ensure_tables(db: Database) -> list[Rollup]:
 
 def mark_dirty(conn: sa.Connection, days: Iterable[dt.date]) -> None:
     """Record days whose tickets or surveys changed (no-op where no rollups were ever built)."""
-    days = sorted({_as_date(d) for d in days if d is not None})
+    days = sorted({as_date(d) for d in days if d is not None})
     if not days or not sa.inspect(conn).has_table("rollup_dirty"):
         return
-    present = {_as_date(r[0]) for r in conn.execute(sa.select(rollup_dirty.c.day).where(rollup_dirty.c.day.in_(days)))}
+    present = {as_date(r[0]) for r in conn.execute(sa.select(rollup_dirty.c.day).where(rollup_dirty.c.day.in_(days)))}
     fresh = [{"day": d} for d in days if d not in present]
     if fresh:
         conn.execute(rollup_dirty.insert(), fresh)
@@ -710,8 +697,8 @@ def _months_with_data(db: Database) -> list[dt.date]:
             sa.select(sa.func.min(surveys.c.surveyed_at), sa.func.max(surveys.c.surveyed_at))
         )
     )
-    firsts = [_as_date(r[0]) for r in spans if r[0] is not None]
-    lasts = [_as_date(r[1]) for r in spans if r[1] is not None]
+    firsts = [as_date(r[0]) for r in spans if r[0] is not None]
+    lasts = [as_date(r[1]) for r in spans if r[1] is not None]
     if not firsts:
         return []
     first = min(firsts)
@@ -730,8 +717,6 @@ def _as_period(db: Database, expression):
 
 def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, month: dt.date):
     """INSERT ... SELECT of one month of a ticket rollup at one grain, from the tickets."""
-    from .aggregates import _count_if, _resolved_late, count_aggregates, ticket_base
-    from .filters import ALL
 
     table, _ = TABLES[rollup.name]
     base, cutoff = ticket_base(db.dialect, rules, _grain_span(month, grain), ALL, [grain, *rollup.dims])
@@ -757,7 +742,6 @@ def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, 
 
 
 def _histogram_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, month: dt.date):
-    from .filters import ALL
 
     _, histogram = TABLES[rollup.name]
     time_dim = grain
@@ -776,9 +760,6 @@ def _histogram_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: st
 
 def _survey_rows(db: Database, rollup: Rollup, grain: str, month: dt.date):
     """INSERT ... SELECT of a survey rollup's rows at one grain for one month."""
-    from .aggregates import SURVEY_DIMENSIONS, _count_if, _valid_duration, survey_conditions
-    from .filters import ALL
-    from .sqlfuncs import minutes_between
 
     table, _ = TABLES[rollup.name]
     S = surveys.c
@@ -889,7 +870,7 @@ def _store_percentiles(conn: sa.Connection, rollup: Rollup, grain: str, month: d
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["period", *rollup.dims, "measure", "bucket", "tickets", "value_sum"])
     if frame.empty:
         return
-    frame["period"] = frame["period"].map(_as_date)
+    frame["period"] = frame["period"].map(as_date)
     values = percentiles_from_ranked(rank_in_python(frame, ["period", *rollup.dims]), ["period", *rollup.dims])
     keys = {"k_period": table.c.period, **{f"k_{d}": table.c[d] for d in rollup.dims}}
     update = (

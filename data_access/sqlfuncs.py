@@ -133,3 +133,12 @@ def timestamp_bound(dialect: str, day: dt.date):
     if dialect == "sqlite":
         return sa.literal(day.isoformat(), type_=sa.String())
     return sa.literal(dt.datetime.combine(day, dt.time()), type_=sa.DateTime())
+
+
+def as_date(value) -> dt.date:
+    """A date read back from any engine: a date, a datetime, or ISO text (SQLite)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
