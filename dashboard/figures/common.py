@@ -3,6 +3,7 @@ the empty-selection figure. Figures are pure: frame and language in, go.Figure o
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from .. import i18n
 
@@ -19,22 +20,40 @@ SEVERITY_COLOURS = {"minor": "#9bbbd4", "important": "#f2a541", "major": "#c8553
 TARGET_COLOUR = "#c8553d"
 CURRENT_COLOUR = "#2563eb"
 COMPARISON_COLOUR = "#b6c2d9"
+_AXIS = {"ticks": "", "automargin": True, "zerolinewidth": 2, "title": {"standoff": 15}}
+
+
+# The look of every chart as a plotly template, the process default: a figure copies its
+# template when made and carries it to the browser, so a small one of our own instead of
+# plotly's (7 KB, 5 ms a figure) keeps figures light; it keeps the parts of plotly's we relied on.
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"family": FONT_FAMILY, "size": 12, "color": "#1f2937"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": pio.templates["plotly"].layout.colorway,
+        "hovermode": "closest",
+        "hoverlabel": {"font": {"family": FONT_FAMILY}, "align": "left"},
+        "autotypenumbers": "strict",
+        "legend": {"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}},
+        "xaxis": {"showgrid": False, "linecolor": "#d1d5db", "zerolinecolor": "white", "tickfont": {"size": 11}, **_AXIS},
+        "yaxis": {"gridcolor": "#eef0f3", "zerolinecolor": "#d1d5db", "linecolor": "white", "tickfont": {"size": 11}, **_AXIS},
+    },
+    data={"heatmap": [{"type": "heatmap", "colorbar": {"outlinewidth": 0, "ticks": ""}}],
+          "bar": [{"type": "bar", "marker": {"line": {"color": "white", "width": 0.5}}}]},
+)
+pio.templates["estate_dashboard"] = TEMPLATE
+pio.templates.default = "estate_dashboard"
 
 
 def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 320, legend: bool = True) -> go.Figure:
+    """What differs between charts; the rest comes from TEMPLATE."""
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
-        font={"family": FONT_FAMILY, "size": 12, "color": "#1f2937"},
         height=height,
         margin={"l": 48, "r": 16, "t": 44 if title else 16, "b": 40},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
         showlegend=legend,
-        legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}},
-        hoverlabel={"font": {"family": FONT_FAMILY}},
     )
-    fig.update_xaxes(showgrid=False, linecolor="#d1d5db", tickfont={"size": 11})
-    fig.update_yaxes(gridcolor="#eef0f3", zerolinecolor="#d1d5db", tickfont={"size": 11})
     return fig
 
 

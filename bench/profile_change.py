@@ -1,0 +1,70 @@
+"""Where the cold time of one filter change goes: each callback of a page, and its slowest queries.
+
+    .venv/bin/python bench/profile_change.py --db URL [--change "city"] [--page response] [--today 2026-11-23]
+
+Same changes, pages and callbacks as bench/filter_changes.py (which says how they are posted);
+the result cache is cleared first, so every callback goes to the database. For each callback:
+its server time, how many queries it ran and their time; then the slowest queries of the page
+with the start of their SQL. A tool for finding the next thing to make faster, not a benchmark.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from filter_changes import PAGES, changes, page_callbacks, payload  # noqa: E402
+
+from dashboard.app import create_app  # noqa: E402
+from dashboard.services import EXTENSION  # noqa: E402
+from data_access import Settings  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
+    parser.add_argument("--change", default="", help="part of a change's name; all five when empty")
+    parser.add_argument("--page", choices=PAGES, action="append", help="repeatable; every page when absent")
+    parser.add_argument("--top", type=int, default=8, help="slowest queries shown per page")
+    args = parser.parse_args()
+
+    app = create_app(Settings(today=args.today), args.db)
+    services = app.server.extensions[EXTENSION]
+    client = app.server.test_client()
+    client.set_cookie("lang", "en")
+    by_page = page_callbacks(client)
+    with app.server.app_context():
+        estates = services.estates(services.scope())
+    city = estates["city"].value_counts().index[0]
+    plan = [c for c in changes(args.today, city, estates["estate_id"].iloc[0]) if args.change in c[0]]
+    for name, query, _spec in plan:
+        values = {"url.search": query, "lang.data": "en", "estates-heatmap-figure.value": "response_median"}
+        for page in args.page or PAGES:
+            with app.server.app_context():
+                services.cache.clear()
+            print(f"\n## {name} / {page}  ({query})")
+            queries = []
+            total = 0.0
+            for dep in by_page[page]:
+                services.db.trace.clear()
+                started = time.perf_counter()
+                response = client.post("/_dash-update-component", data=payload(dep, values), content_type="application/json")
+                seconds = time.perf_counter() - started
+                total += seconds
+                traced = list(services.db.trace)
+                queries += [(t.seconds, t.rows, dep["output"][:40], t.sql) for t in traced]
+                print(f"  {seconds * 1000:8.0f} ms  {len(traced):3d} queries {sum(t.seconds for t in traced) * 1000:8.0f} ms  "
+                      f"HTTP {response.status_code}  {dep['output'][:70]}")
+            print(f"  {total * 1000:8.0f} ms  page total")
+            for seconds, rows, output, sql in sorted(queries, reverse=True)[: args.top]:
+                flat = " ".join(sql.split())
+                print(f"    {seconds * 1000:7.0f} ms {rows:7d} rows  [{output}]  {flat[:260]}")
+
+
+if __name__ == "__main__":
+    main()
