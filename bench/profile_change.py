@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--change", default="", help="part of a change's name; all five when empty")
     parser.add_argument("--page", choices=PAGES, action="append", help="repeatable; every page when absent")
     parser.add_argument("--top", type=int, default=8, help="slowest queries shown per page")
+    parser.add_argument("--chars", type=int, default=260, help="how much of each query's SQL to show")
     args = parser.parse_args()
 
     app = create_app(Settings(today=args.today), args.db)
@@ -63,7 +64,7 @@ def main() -> None:
             print(f"  {total * 1000:8.0f} ms  page total")
             for seconds, rows, output, sql in sorted(queries, reverse=True)[: args.top]:
                 flat = " ".join(sql.split())
-                print(f"    {seconds * 1000:7.0f} ms {rows:7d} rows  [{output}]  {flat[:260]}")
+                print(f"    {seconds * 1000:7.0f} ms {rows:7d} rows  [{output}]  {flat[:args.chars]}")
 
 
 if __name__ == "__main__":

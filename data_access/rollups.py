@@ -115,6 +115,8 @@ TICKET_MEASURES = (
 SURVEY_MEASURES = (
     "surveys", "responses", "score_sum", "csat", *[f"{d}_{part}" for d in SATISFACTION_DIMENSIONS for part in ("sum", "n")],
 )
+# Measures whose counting follows the service rules (targets, SLAs, the overdue days).
+RULE_DEPENDENT = {"within_target", "within_sla", "overdue_30d", "complaints_late"}
 HISTOGRAM_MEASURES = ("response", "resolution")  # both stored in minutes
 STORED_PERCENTILES = ("response_median", "response_p90", "resolution_median", "resolution_p90")
 
@@ -561,55 +563,67 @@ def rank_in_python(h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 def percentiles_from_ranked(h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     """response_median/p90 (minutes) and resolution_median/p90 (hours) per group, interpolated
-    between closest ranks like percentile_cont, each rank read as its bucket's middle."""
+    between closest ranks like percentile_cont, each rank read as its bucket's middle.
+    In arrays indexed by group, not merges: this runs for every percentile a page shows."""
 
     by = list(by)
     names = [f"{prefix}_{p}" for _, prefix in MEASURES for p in PERCENTILES]
     if h.empty:
         return pd.DataFrame([{n: None for n in names}]) if not by else pd.DataFrame(columns=[*by, *names])
-    h = h.copy()
-    for column in ("bucket", "tickets", "above", "total"):
-        h[column] = pd.to_numeric(h[column]).astype("int64")
-    h["value_sum"] = pd.to_numeric(h["value_sum"]).astype(float)
-    h["below"] = h["above"] - h["tickets"]  # first rank (0-based) in this bucket
-    h["middle"] = np.where(h["bucket"] == 0, h["value_sum"] / h["tickets"].clip(lower=1), bucket_middles(h["bucket"].to_numpy()))
-    group = [*by, "measure"]
-    result = h[group].drop_duplicates().reset_index(drop=True)
-    for name, p in PERCENTILES.items():
-        rank = (h["total"] - 1) * p
-        lo, hi = np.floor(rank), np.ceil(rank)
-        at_lo = h[(h["below"] <= lo) & (lo < h["above"])][[*group, "middle"]].rename(columns={"middle": "lo"})
-        at_hi = h[(h["below"] <= hi) & (hi < h["above"])][[*group, "middle"]].rename(columns={"middle": "hi"})
-        frac = h[group].assign(frac=rank - lo).drop_duplicates(group)
-        values = frac.merge(at_lo, on=group, how="left").merge(at_hi, on=group, how="left")
-        values[name] = values["lo"] + values["frac"] * (values["hi"] - values["lo"])
-        result = result.merge(values[[*group, name]], on=group, how="left")
-    wide = {}
-    for measure, prefix, scale in (("response", "response", 1.0), ("resolution", "resolution", 60.0)):
-        part = result[result["measure"] == measure].drop(columns="measure")
-        part = part.rename(columns={p: f"{prefix}_{p}" for p in PERCENTILES})
-        for p in PERCENTILES:
-            part[f"{prefix}_{p}"] = part[f"{prefix}_{p}"] / scale
-        wide[prefix] = part
+    bucket, tickets, above, total = (pd.to_numeric(h[c]).to_numpy(dtype=np.int64) for c in ("bucket", "tickets", "above", "total"))
+    value_sum = pd.to_numeric(h["value_sum"]).to_numpy(dtype=float)
+    below = above - tickets  # first rank (0-based) in this bucket
+    middle = np.where(bucket == 0, value_sum / np.maximum(tickets, 1), bucket_middles(bucket))
     if by:
-        out = wide["response"].merge(wide["resolution"], on=by, how="outer")
+        group = h.groupby(by, dropna=False, sort=True).ngroup().to_numpy()
+        out = h[by].iloc[np.unique(group, return_index=True)[1]].reset_index(drop=True)
     else:
-        out = pd.DataFrame([{c: (w[c].iloc[0] if len(w) else None) for w in wide.values() for c in w.columns}])
-    for n in names:
-        if n not in out.columns:
-            out[n] = None
+        group = np.zeros(len(h), dtype=np.int64)
+        out = pd.DataFrame(index=[0])
+    measure = h["measure"].to_numpy()
+    for name, prefix, scale in (("response", "response", 1.0), ("resolution", "resolution", 60.0)):
+        mine = measure == name
+        for p_name, p in PERCENTILES.items():
+            rank = (total - 1) * p
+            lo_rank, hi_rank = np.floor(rank), np.ceil(rank)
+            lo, hi, frac = (np.full(len(out), np.nan) for _ in range(3))
+            at_lo = mine & (below <= lo_rank) & (lo_rank < above)
+            at_hi = mine & (below <= hi_rank) & (hi_rank < above)
+            lo[group[at_lo]] = middle[at_lo]
+            hi[group[at_hi]] = middle[at_hi]
+            frac[group[mine]] = (rank - lo_rank)[mine]
+            out[f"{prefix}_{p_name}"] = (lo + frac * (hi - lo)) / scale
+    if not by:
+        out = out.astype(object).where(out.notna(), None)
     return out[[*by, *names]].reset_index(drop=True)
 
 
 def ticket_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame | None:
     """Sums of rule-free ticket measures (counts that do not depend on targets or SLAs) per
-    group from the rollups; None when no rollup answers without raw edge days."""
+    group from the rollups, edge days of the period from the tickets; None when no rollup answers."""
+    if set(columns) & RULE_DEPENDENT:
+        raise ValueError(f"{sorted(set(columns) & RULE_DEPENDENT)} depend on the service rules: use ticket_counts")
     plan = _plan(db, "tickets", None, filters, scope, list(by))
-    if plan is None or plan.raw:
+    if plan is None:
         return None
     table, _ = TABLES[plan.rollup.name]
-    frame = _grouped(db, table, plan, filters, scope, by, [sa.func.sum(table.c[c]).label(c) for c in columns])
-    return add_up([frame], by, columns)[[*by, *columns]]
+    parts = []
+    if plan.rolled_up:
+        parts.append(_grouped(db, table, plan, filters, scope, by, [sa.func.sum(table.c[c]).label(c) for c in columns]))
+    for s in plan.raw:
+        parts.append(_raw_sums(db, filters.with_period(s.first, s.last), scope, by, columns))
+    return add_up(parts, by, columns)[[*by, *columns]]
+
+
+def _raw_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """`ticket_sums` of some days from the tickets table, counted as the rollups count them."""
+    rules = ServiceRules()  # the measures summed here depend on no rule; the expressions need some
+    base, cutoff = ticket_base(db.dialect, rules, filters, scope, by)
+    b = base.c
+    measures = _ticket_measures(b, rules, cutoff)
+    keys = [b[d] for d in by]
+    statement = sa.select(*keys, *[sa.func.coalesce(measures[c], 0).label(c) for c in columns])
+    return db.frame(statement.group_by(*keys) if keys else statement)
 
 
 EPOCH = dt.date(1970, 1, 1)  # "since the beginning": whole months from here merge into one range
@@ -715,13 +729,8 @@ def _as_period(db: Database, expression):
     return expression if db.dialect == "sqlite" else sa.cast(expression, sa.Date)
 
 
-def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, month: dt.date):
-    """INSERT ... SELECT of one month of a ticket rollup at one grain, from the tickets."""
-
-    table, _ = TABLES[rollup.name]
-    base, cutoff = ticket_base(db.dialect, rules, _grain_span(month, grain), ALL, [grain, *rollup.dims])
-    b = base.c
-    time_dim = grain
+def _ticket_measures(b, rules: ServiceRules, cutoff) -> dict:
+    """Every TICKET_MEASURES column as an aggregate over the ticket_base columns `b`."""
     measures = {c.name: c for c in count_aggregates(b, rules, cutoff)}
     complaint = b.request_type == "complaint"
     measures["complaints_late"] = _count_if(sa.and_(complaint, _resolved_late(b, rules))).label("complaints_late")
@@ -731,6 +740,17 @@ def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, 
     ).label("complaints_unresolved_major")
     for edge in REPLY_EDGES:
         measures[f"reply_le_{edge}"] = _count_if(b.response_minutes <= edge).label(f"reply_le_{edge}")
+    return measures
+
+
+def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, month: dt.date):
+    """INSERT ... SELECT of one month of a ticket rollup at one grain, from the tickets."""
+
+    table, _ = TABLES[rollup.name]
+    base, cutoff = ticket_base(db.dialect, rules, _grain_span(month, grain), ALL, [grain, *rollup.dims])
+    b = base.c
+    time_dim = grain
+    measures = _ticket_measures(b, rules, cutoff)
     keys = [b[d] for d in rollup.dims]
     select = sa.select(
         sa.literal(grain).label("grain"),

@@ -121,6 +121,19 @@ def test_grouped_answers_equal_the_raw_tables(rolled_db, raw_only, by):
             assert ((close - exact).abs() <= 0.01 * exact.abs()).all() and (close.isna() == exact.isna()).all(), column
 
 
+def test_estate_sums_read_the_rollups_and_the_edge_days_from_the_tickets(rolled_db, raw_only):
+    """The estate rollup keeps no days: a period starting or ending mid-week counts those days
+    from the tickets and the rest from the rollup, never the whole period from the tickets."""
+    filters = Filters(**LONG)  # ends on a Friday: its last five days are no whole week
+    rolled, used = read_rollups(rolled_db, escalation_counts, rolled_db, filters, Scope.everything(), ["estate_id"])
+    assert used
+    raw = raw_only(escalation_counts, rolled_db, filters, Scope.everything(), ["estate_id"])
+    key = "estate_id"
+    assert rolled.sort_values(key).reset_index(drop=True).astype(str).equals(raw.sort_values(key).reset_index(drop=True).astype(str))
+    with pytest.raises(ValueError, match="service rules"):
+        rollups.ticket_sums(rolled_db, filters, Scope.everything(), ["estate_id"], ["within_sla"])
+
+
 @pytest.mark.parametrize("selection", ["five-months", "five-months-one-area", "single-estate", "one-week"])
 def test_scores_by_first_reply_equal_the_raw_tables(rolled_db, raw_only, selection):
     chosen = dict(ROLLUP_SELECTIONS[selection])
