@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--change", default="", help="part of a change's name; all five when empty")
+    parser.add_argument("--query", help="a query string of your own instead of the five changes, e.g. '?period=last_4_weeks'")
     parser.add_argument("--page", choices=PAGES, action="append", help="repeatable; every page when absent")
     parser.add_argument("--top", type=int, default=8, help="slowest queries shown per page")
     parser.add_argument("--chars", type=int, default=260, help="how much of each query's SQL to show")
@@ -43,6 +44,8 @@ def main() -> None:
         estates = services.estates(services.scope())
     city = estates["city"].value_counts().index[0]
     plan = [c for c in changes(args.today, city, estates["estate_id"].iloc[0]) if args.change in c[0]]
+    if args.query:
+        plan = [(args.query, args.query, None)]
     for name, query, _spec in plan:
         values = {"url.search": query, "lang.data": "en", "estates-heatmap-figure.value": "response_median"}
         for page in args.page or PAGES:

@@ -416,18 +416,18 @@ def _grouped(db: Database, table: sa.Table, plan: Plan, filters: Filters, scope:
 
 def add_up(parts: list[pd.DataFrame], by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
     """Sum frames of the same counts over their groups (rollup rows plus raw edge days)."""
-    by = list(by)
+    by, columns = list(by), list(columns)
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame([{c: 0 for c in columns}]) if not by else pd.DataFrame(columns=[*by, *columns])
-    frame = pd.concat(parts, ignore_index=True)
-    frame[list(columns)] = frame[list(columns)].apply(pd.to_numeric).fillna(0)
-    if by:
-        frame = frame.groupby(by, dropna=False, sort=True)[list(columns)].sum().reset_index()
-    else:
-        frame = frame[list(columns)].sum().to_frame().T
-    frame[list(columns)] = frame[list(columns)].astype("int64")
-    return frame
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    # One conversion for all columns: sums arrive as Decimal, int or None depending on the engine.
+    values = pd.DataFrame(np.nan_to_num(frame[columns].to_numpy(dtype=float)), columns=columns)
+    if not by:
+        return values.sum().to_frame().T.astype("int64")
+    summed = pd.concat([frame[by], values], axis=1).groupby(by, dropna=False, sort=True)[columns].sum().reset_index()
+    summed[columns] = summed[columns].astype("int64")
+    return summed
 
 
 def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
