@@ -86,8 +86,21 @@ def page_callbacks(client) -> dict[str, list[dict]]:
             if first.startswith(page + "-"):
                 by_page[page].append(dep)
     for page in PAGES:
-        by_page[page] = shared + by_page[page]
+        # Callbacks set off by what the page's callbacks write (the Estates league's medians)
+        # run in the same filter change: posted after them, with the values they wrote.
+        written = {part.rsplit(".", 1)[0] + "." + part.rsplit(".", 1)[1] for dep in by_page[page] for part in _outputs(dep)}
+        chained = [
+            dep for dep in deps
+            if not dep.get("clientside_function") and dep not in by_page[page] and dep["inputs"]
+            and all(f"{i['id']}.{i['property']}" in written for i in dep["inputs"] if isinstance(i["id"], str))
+            and all(isinstance(i["id"], str) for i in dep["inputs"])
+        ]
+        by_page[page] = shared + by_page[page] + chained
     return by_page
+
+
+def _outputs(dep: dict) -> list[str]:
+    return dep["output"][2:-2].split("...") if dep["output"].startswith("..") else [dep["output"]]
 
 
 def payload(dep: dict, values: dict) -> str:
@@ -104,12 +117,13 @@ def payload(dep: dict, values: dict) -> str:
         "outputs": outputs if multi else outputs[0],
         "inputs": items(dep["inputs"]),
         "state": items(dep["state"]),
-        "changedPropIds": ["url.search"],
+        "changedPropIds": [f"{dep['inputs'][0]['id']}.{dep['inputs'][0]['property']}"],
     })
 
 
 def fire_page(client, deps: list[dict], values: dict) -> tuple[float, int, list[str]]:
     """Post every callback; (seconds, largest figure JSON bytes, errors)."""
+    values = dict(values)
     biggest = 0
     errors = []
     started = time.perf_counter()
@@ -123,6 +137,7 @@ def fire_page(client, deps: list[dict], values: dict) -> tuple[float, int, list[
         body = response.get_json()["response"]
         for cid, props in body.items():
             for prop, value in props.items():
+                values[f"{cid}.{prop}"] = value  # the input of a chained callback
                 if prop.split("@")[0] == "figure":
                     biggest = max(biggest, len(json.dumps(value, separators=(",", ":"))))
                 if prop.split("@")[0] == "data" and "db-error" in cid and value:

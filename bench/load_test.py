@@ -123,6 +123,8 @@ def main() -> None:
                             problem = f"HTTP {response.status_code}"
                         elif response.status_code == 200:
                             body = response.json()["response"]
+                            for cid, props in body.items():  # what a chained callback reads
+                                values.update({f"{cid}.{prop}": value for prop, value in props.items()})
                             problem = next((f"{cid}: {v['data']}" for cid, v in body.items()
                                             if "db-error" in cid and v.get("data")), None)
                     except Exception as exc:  # noqa: BLE001 - a load test counts every failure

@@ -209,10 +209,25 @@ OCTOBER_LINK = "?period=custom&from=2026-10-01&to=2026-10-31"
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_page_callbacks_draw_the_selection(app, demo_db, lang):
-    caption, rows, problem = call(app, "update_league", OCTOBER_LINK + "&city=杭州", lang)
+    search = OCTOBER_LINK + "&city=杭州"
+    caption, rows, awaited, problem = call(app, "update_league", search, lang)
     hangzhou = estate_list(demo_db, ALL).query("city == '杭州'")
     assert problem is None and {r["estate_id"] for r in rows} == set(hangzhou["estate_id"])
     assert i18n.number(len(hangzhou), lang) in caption
+    # The medians follow: pending in the first rows, then cells for exactly the question awaited.
+    assert awaited == search and all(r["response_median"] is None and r["response_median__text"] == "…" for r in rows)
+    medians, problem = call(app, "fill_medians", awaited, lang, triggered="estates-medians-for.data")
+    assert problem is None and medians["for"] == search
+    full = estate_league(demo_db, RULES, OCTOBER.narrowed(estates=hangzhou["estate_id"]), ALL)
+    for record in full.to_dict("records"):
+        cells = medians["cells"].get(record["estate_id"], medians["missing"])
+        for field, show in (("response_median", i18n.minutes), ("resolution_median", i18n.hours)):
+            exact = None if pd.isna(record[field]) else record[field]
+            assert (cells[field] is None) == (exact is None), (record["estate_id"], field)
+            if exact is not None:
+                assert cells[field] == pytest.approx(exact) and cells[f"{field}__text"] == show(exact, lang)
+            else:
+                assert cells[f"{field}__text"] == i18n.MISSING
     heatmap, problem = call(app, "update_heatmap", OCTOBER_LINK + "&city=杭州&area=repair", "csat_pct", lang)
     assert problem is None and len(heatmap.data[0].y) == len(hangzhou) and list(heatmap.data[0].x) == [i18n.area("repair", lang)]
 
@@ -265,8 +280,11 @@ def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
         raise DataSourceError("the query took longer than 30 s and was stopped")
 
     monkeypatch.setattr("dashboard.pages.estates.estate_league", down)
-    caption, rows, problem = call(app, "update_league", OCTOBER_LINK + "&type=praise", "en")
-    assert caption is dash.no_update and rows is dash.no_update and "30 s" in problem
+    monkeypatch.setattr("dashboard.pages.estates.estate_medians", down)
+    caption, rows, awaited, problem = call(app, "update_league", OCTOBER_LINK + "&type=praise", "en")
+    assert caption is dash.no_update and rows is dash.no_update and awaited is dash.no_update and "30 s" in problem
+    medians, medians_problem = call(app, "fill_medians", OCTOBER_LINK + "&type=praise", "en", triggered="estates-medians-for.data")
+    assert medians is dash.no_update and medians_problem == problem
     heatmap, heatmap_problem = call(app, "update_heatmap", OCTOBER_LINK + "&type=praise", "tickets", "en")
     assert heatmap is dash.no_update and heatmap_problem == problem
     from dashboard.layout import banner_template

@@ -95,17 +95,36 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def league_rows(league: pd.DataFrame, lang: str) -> list[dict]:
-    """One dict per estate: raw numbers (None for null) and their formatted text as `<field>__text`."""
+PENDING = "…"  # shown in a column whose figures are still being computed
+
+
+def league_rows(league: pd.DataFrame, lang: str, *, pending: tuple[str, ...] = ()) -> list[dict]:
+    """One dict per estate: raw numbers (None for null) and their formatted text as `<field>__text`;
+    the `pending` columns show PENDING until `median_cells` fills them in."""
     rows = []
     for record in league.to_dict("records"):
         row = {"estate_id": record["estate_id"], "name": _plain(record.get("name")) or record["estate_id"], "city": _plain(record.get("city")) or ""}
         for field, _key, kind, _width in LEAGUE_COLUMNS:
             value = _plain(record.get(field))
             row[field] = value
-            row[f"{field}__text"] = _format(kind, value, lang)
+            row[f"{field}__text"] = PENDING if field in pending else _format(kind, value, lang)
         rows.append(row)
     return rows
+
+
+def median_cells(medians: pd.DataFrame, lang: str) -> dict:
+    """The median columns per estate as league cells, and the cells of an estate without any
+    (no tickets with a reply or a resolution): merged into the grid's rows in the browser."""
+    kinds = {field: kind for field, _key, kind, _width in LEAGUE_COLUMNS}
+    cells = {}
+    for record in medians.to_dict("records"):
+        cells[record["estate_id"]] = {
+            part: value
+            for field in ("response_median", "resolution_median")
+            for part, value in ((field, _plain(record.get(field))), (f"{field}__text", _format(kinds[field], _plain(record.get(field)), lang)))
+        }
+    missing = {part: value for field in ("response_median", "resolution_median") for part, value in ((field, None), (f"{field}__text", i18n.MISSING))}
+    return {"cells": cells, "missing": missing}
 
 
 def grid_locale(lang: str) -> dict:

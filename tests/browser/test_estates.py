@@ -38,6 +38,12 @@ def test_estates_loads_in_english(page, dashboard_url):
     header = page.inner_text("#estates-league .ag-header")
     assert "Estate" in header and "Resolved within SLA" in header and "Follow-up coverage" in header
     assert all(re.fullmatch(r"[\d,]+", t) for t in column_texts(page, "tickets"))
+    # The medians arrive after the rest of the table and fill every row.
+    page.wait_for_function("""() => { const cells = document.querySelectorAll('#estates-league .ag-center-cols-container [col-id="response_median"]');
+        return cells.length > 0 && Array.from(cells).every(c => c.innerText.trim() !== '…'); }""")
+    medians = column_texts(page, "response_median")
+    assert all(re.fullmatch(r"[\d.]+ min", t) for t in medians), medians
+    assert all(re.fullmatch(r"[\d.,]+ h", t) for t in column_texts(page, "resolution_median"))
     shown = heatmap(page)
     assert len(shown["y"]) == 24 and shown["x"] == ["Security", "Cleaning", "Greening", "Repair", "Other"]
     screenshot(page, "estates-en")
