@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--change", default="", help="part of a change's name; all five when empty")
     parser.add_argument("--query", help="a query string of your own instead of the five changes, e.g. '?period=last_4_weeks'")
     parser.add_argument("--page", choices=PAGES, action="append", help="repeatable; every page when absent")
+    parser.add_argument("--heatmap", default="within_sla_pct", help="the Estates heatmap's figure (the page default unless given)")
     parser.add_argument("--top", type=int, default=8, help="slowest queries shown per page")
     parser.add_argument("--chars", type=int, default=260, help="how much of each query's SQL to show")
     args = parser.parse_args()
@@ -47,7 +48,7 @@ def main() -> None:
     if args.query:
         plan = [(args.query, args.query, None)]
     for name, query, _spec in plan:
-        values = {"url.search": query, "lang.data": "en", "estates-heatmap-figure.value": "response_median"}
+        values = {"url.search": query, "lang.data": "en", "estates-heatmap-figure.value": args.heatmap}
         for page in args.page or PAGES:
             with app.server.app_context():
                 services.cache.clear()

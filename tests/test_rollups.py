@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,10 @@ PERCENTILE_KEYS = {
     "first_response_median_minutes", "resolution_median_hours",
 }
 LONG = dict(start=D(2025, 11, 3), end=D(2026, 4, 17))  # part months, whole months, part weeks
-ROLLUP_SELECTIONS = {**SELECTIONS, "five-months": LONG, "five-months-one-area": {**LONG, "areas": {"repair"}}}
+# A whole year (2025: its last two months hold data), a quarter (Q1 2026) and months: coarse rows.
+YEARS = dict(start=D(2025, 1, 1), end=D(2026, 5, 31))  # its overdue cut (May 1) falls after Q1
+ROLLUP_SELECTIONS = {**SELECTIONS, "five-months": LONG, "five-months-one-area": {**LONG, "areas": {"repair"}}, "years": YEARS,
+                     "years-two-estates": {**YEARS, "estates": {"E01", "E02"}}}
 
 
 def differences(rolled, raw, path="") -> list[str]:
@@ -81,6 +85,18 @@ def test_metrics_from_rollups_equal_the_raw_tables(rolled_db, raw_only, selectio
         assert used, "a month-long question without channel or type filters should read the rollups"
 
 
+def test_years_and_quarters_are_read_as_sums_of_their_months(rolled_db):
+    plan = rollups.plan_tickets(rolled_db, RULES, Filters(**YEARS), Scope.everything(), ["service_area"], histograms=True)
+    assert [s.source for s in plan.segments][:3] == ["year", "quarter", "month"]  # 2025, Q1 2026, April
+    table, histogram = rollups.TABLES["area"]
+    for t, value in ((table, "tickets"), (histogram, "tickets")):
+        def total(grain, first, last):
+            return rolled_db.rows(sa.select(sa.func.sum(t.c[value])).where(
+                t.c.grain == grain, t.c.period >= sa.literal(first, sa.Date), t.c.period <= sa.literal(last, sa.Date)))[0][0]
+        assert total("year", D(2025, 1, 1), D(2025, 1, 1)) == total("month", D(2025, 1, 1), D(2025, 12, 1)) > 0
+        assert total("quarter", D(2026, 1, 1), D(2026, 1, 1)) == total("month", D(2026, 1, 1), D(2026, 3, 1)) > 0
+
+
 def test_a_scoped_user_gets_the_same_figures(rolled_db, raw_only):
     scope = Scope.of({"E01", "E02", "E11"})
     filters = Filters(*PERIOD)
@@ -92,9 +108,10 @@ def test_a_scoped_user_gets_the_same_figures(rolled_db, raw_only):
 GROUPINGS = [("week",), ("week", "service_area"), ("month", "service_area"), ("service_area", "priority"), ("channel",), ("estate_id",), ("weekday",)]
 
 
+@pytest.mark.parametrize("period", [LONG, YEARS], ids=["months", "years"])
 @pytest.mark.parametrize("by", GROUPINGS, ids=["-".join(b) for b in GROUPINGS])
-def test_grouped_answers_equal_the_raw_tables(rolled_db, raw_only, by):
-    filters = Filters(**LONG)
+def test_grouped_answers_equal_the_raw_tables(rolled_db, raw_only, by, period):
+    filters = Filters(**period)
     scope = Scope.everything()
     checks = [
         (aggregates.ticket_counts, (rolled_db, RULES, filters, scope, by)),
@@ -175,23 +192,29 @@ days = st.dates(min_value=D(2023, 1, 1), max_value=D(2027, 12, 31))
 
 @settings(max_examples=300, deadline=None)
 @given(start=days, length=st.integers(0, 800), cuts=st.lists(days, max_size=3),
-       grains=st.sets(st.sampled_from(["day", "week", "month"]), min_size=0))
+       grains=st.sets(st.sampled_from(["day", "week", "month", "quarter", "year"]), min_size=0))
 def test_segments_tile_the_period_once(start, length, cuts, grains):
     end = start + dt.timedelta(days=length)
     parts = rollups.segments(start, end, sorted(grains), cuts)
+    starts_row = {
+        "year": lambda d: (d.month, d.day) == (1, 1),
+        "quarter": lambda d: d.month in (1, 4, 7, 10) and d.day == 1,
+        "month": lambda d: d.day == 1,
+        "week": lambda d: d.weekday() == 0,
+    }
     covered = []
     for part in parts:
         assert part.first <= part.last
-        if part.source == "month":
-            assert part.first.day == 1 and (part.last + dt.timedelta(days=1)).day == 1
-        if part.source == "week":
-            assert part.first.weekday() == 0 and part.last.weekday() == 6
+        if part.source in starts_row:  # whole rows only: the range starts one and ends before the next
+            assert starts_row[part.source](part.first) and starts_row[part.source](part.last + dt.timedelta(days=1)), part
         assert part.source in (*grains, "raw") and (part.source != "raw" or "day" not in grains)
         for cut in cuts:  # no row straddles a cut (the overdue rule's day): it starts a row
             if part.first < cut <= part.last:
-                assert part.source in ("day", "raw") or (cut.day == 1 if part.source == "month" else cut.weekday() == 0)
+                assert part.source in ("day", "raw") or starts_row[part.source](cut)
         covered += [part.first + dt.timedelta(days=i) for i in range((part.last - part.first).days + 1)]
     assert covered == [start + dt.timedelta(days=i) for i in range(length + 1)]
+    if "year" in grains and length >= 731 and not cuts:  # two years and more hold a whole calendar year
+        assert any(part.source == "year" for part in parts)
 
 
 # --- changed days ----------------------------------------------------------------------
