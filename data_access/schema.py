@@ -17,6 +17,8 @@ SATISFACTION_DIMENSIONS = ("attitude", "speed", "result", "professionalism")
 ESCALATION_LEVELS = (1, 2, 3)
 
 metadata = sa.MetaData()
+# A complaint not (validly) resolved: a resolution before creation is invalid, so missing.
+UNRESOLVED_COMPLAINT = "request_type = 'complaint' AND (resolved_at IS NULL OR resolved_at < created_at)"
 
 # Short codes are bounded so MySQL can index them; free text stays unbounded.
 _ID = sa.String(64)
@@ -60,6 +62,9 @@ tickets = sa.Table(
     sa.Index("ix_tickets_created_at", "created_at"),
     sa.Index("ix_tickets_estate_created", "estate_id", "created_at"),
     sa.Index("ix_tickets_area_created", "service_area", "created_at"),
+    # The complaint watch list: unresolved complaints by date (partial where the engine can).
+    sa.Index("ix_tickets_unresolved_complaints", "request_type", "resolved_at", "created_at",
+             postgresql_where=sa.text(UNRESOLVED_COMPLAINT), sqlite_where=sa.text(UNRESOLVED_COMPLAINT)),
 )
 
 surveys = sa.Table(

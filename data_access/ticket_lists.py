@@ -13,7 +13,7 @@ from .aggregates import _in, _valid_duration, ticket_conditions
 from .database import Database, QueryTrace
 from .filters import Filters, Scope
 from .privacy import mask_name, mask_phone, mask_room
-from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, estates, tickets
+from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, UNRESOLVED_COMPLAINT, estates, tickets
 from .sqlfuncs import minutes_between, timestamp_bound
 
 T = tickets.c
@@ -38,10 +38,11 @@ def _watchlist_conditions(dialect: str, filters: Filters, scope: Scope, overdue_
     end = timestamp_bound(dialect, filters.end_exclusive)
     cutoff = timestamp_bound(dialect, filters.end_exclusive - dt.timedelta(days=overdue_days))
     conditions = [
-        T.request_type == "complaint",
+        # As written in the index ix_tickets_unresolved_complaints (literals, not parameters), so
+        # the engines see that it holds every row wanted: a few thousand instead of every ticket.
+        sa.text(UNRESOLVED_COMPLAINT),
         T.created_at < end,
         sa.or_(T.status.is_(None), T.status != "cancelled"),
-        sa.or_(T.resolved_at.is_(None), minutes_between(T.created_at, T.resolved_at) < 0),
         sa.or_(T.severity == "major", T.created_at < cutoff),
     ]
     allowed = scope.allowed_estates(filters.estates)

@@ -37,12 +37,12 @@ def tables(db: Database) -> set[str]:
     return set(sa.inspect(db.engine).get_table_names())
 
 
-def test_there_are_two_revisions_in_a_line():
+def test_the_revisions_are_in_a_line():
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == [head_revision(), BASE_REVISION]
-    assert head_revision() == "0002_import_batches"
+    assert [r.revision for r in script.walk_revisions()] == [head_revision(), "0002_import_batches", BASE_REVISION]
+    assert head_revision() == "0003_unresolved_complaints"
 
 
 def test_fresh_database_migrates_to_head_matching_the_models(engine_name, scratch_databases):
