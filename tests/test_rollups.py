@@ -15,6 +15,7 @@ from data_access.distributions import DEFAULT_RESPONSE_EDGES, first_reply_attain
 from data_access.escalations import escalation_counts
 from data_access.metrics import compute_metrics
 from data_access.satisfaction import follow_up_coverage, score_by_first_reply
+from data_access.schema import create_schema
 from engines import write_dataset
 from test_metrics_contract import PERIOD, SELECTIONS, random_dataset
 
@@ -284,3 +285,18 @@ def test_a_replaced_demo_rebuilds_its_rollups(tmp_path, raw_only):
     assert used
     raw = raw_only(compute_metrics, db, RULES, filters, Scope.everything())
     assert rolled["tickets"]["total"] == raw["tickets"]["total"] and not differences(rolled, raw)
+
+
+def test_tables_made_before_an_index_was_defined_get_it(engine_name, scratch_databases):
+    """Rollups per estate are read by period for every estate: without their period index a
+    question about last week reads every week ever kept (seconds at a group's scale)."""
+    db = scratch_databases.new(engine_name)
+    create_schema(db.engine)
+    rollups.refresh(db, RULES)  # tables and their state, so nothing is left to rebuild
+    drop = "DROP INDEX ix_rollup_estate_period" + (" ON rollup_estate" if db.dialect == "mysql" else "")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(drop))
+    assert "ix_rollup_estate_period" not in {i["name"] for i in sa.inspect(db.engine).get_indexes("rollup_estate")}
+    assert rollups.ensure_tables(db) == []  # nothing to rebuild: the definition of the rows is the same
+    indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.engine).get_indexes("rollup_estate")}
+    assert indexes["ix_rollup_estate_period"] == ["grain", "period"]
