@@ -207,6 +207,7 @@ def generate_demo(db: Database, *, estates: int = 60, tickets: int = 300_000, mo
         periodic = make_periodic_surveys(plan, _rng(seed, STREAM_PERIODIC, 0))
         load.write(surveys_table, periodic)
         written_surveys += len(periodic["survey_id"])
+    db.analyze(["estates", "tickets", "surveys"])
     return DemoSummary(estates, tickets, written_surveys, plan.start, plan.end, time.perf_counter() - started)
 
 

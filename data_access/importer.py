@@ -525,6 +525,7 @@ def import_files(
             ])
     except sa.exc.SQLAlchemyError as exc:
         raise DataSourceError(f"the import was rolled back, the database is unchanged: {db._translate(exc)}") from exc
+    db.analyze([t for t in KIND_ORDER if rows[t] or (t == "estates" and new_estates)])
     if rejections:
         write_report(report, rejections)
     return ImportResult(summaries, rejections, report if rejections else None, batch_id, time.perf_counter() - started)

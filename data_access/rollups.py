@@ -1037,5 +1037,6 @@ def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.
                     name=rollup.name, definition=_definition(rollup), rules=rules_fingerprint(rules), refreshed_at=now, rows=count
                 )
             )
+    db.analyze([t.name for r in ROLLUPS for t in TABLES[r.name] if t is not None])
     forget_state(db)
     return RefreshReport(months=len({m for _, m in work}), rows=rows, seconds=time.perf_counter() - started, full=bool(stale))
