@@ -124,6 +124,9 @@ class Services:
     def ticket_summary(self, filters: Filters, scope: Scope, by: tuple[str, ...] = ()) -> pd.DataFrame:
         return self.cached("ticket_summary", aggregates.ticket_summary, self.db, self.rules, filters, scope, tuple(by))
 
+    def ticket_rates(self, filters: Filters, scope: Scope, by: tuple[str, ...] = ()) -> pd.DataFrame:
+        return self.cached("ticket_rates", aggregates.ticket_rates, self.db, self.rules, filters, scope, tuple(by))
+
     def survey_summary(self, filters: Filters, scope: Scope, by: tuple[str, ...] = ()) -> pd.DataFrame:
         return self.cached("survey_summary", aggregates.survey_summary, self.db, filters, scope, tuple(by))
 

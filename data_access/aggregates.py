@@ -17,15 +17,21 @@ import sqlalchemy as sa
 from .database import Database
 from .filters import Filters, Scope
 from .rules import ServiceRules
-from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, surveys, tickets
+from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, estates, surveys, tickets
 from .sqlfuncs import day_of, hour_of, minutes_between, month_of, timestamp_bound, week_of, weekday_of
 
 T = tickets.c
 S = surveys.c
 
+def _city_of(c):
+    """The city of the row's estate (the estates table holds it)."""
+    return sa.select(estates.c.city).where(estates.c.estate_id == c.estate_id).scalar_subquery()
+
+
 # Dimensions a summary can be grouped by: name -> expression on tickets (or surveys).
 TICKET_DIMENSIONS = {
     "estate_id": lambda c: c.estate_id,
+    "city": _city_of,
     "service_area": lambda c: c.service_area,
     "request_type": lambda c: c.request_type,
     "priority": lambda c: c.priority,
@@ -40,6 +46,7 @@ TICKET_DIMENSIONS = {
 }
 SURVEY_DIMENSIONS = {
     "estate_id": lambda c: c.estate_id,
+    "city": _city_of,
     "service_area": lambda c: c.service_area,
     "score": lambda c: c.score,
     "day": lambda c: day_of(c.surveyed_at),
@@ -330,8 +337,15 @@ def add_ticket_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     frame["escalation_rate_pct"] = _pct(frame["escalations"], frame["tickets"], frame["tickets"] > 0)
     frame["follow_up_coverage_pct"] = _pct(frame["followed_up"], frame["resolved"], frame["resolved"] > 0)
     for column in ("response_median", "response_p90", "resolution_median", "resolution_p90"):
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+        if column in frame:
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     return frame
+
+
+def ticket_rates(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """`ticket_summary` without its percentiles, for charts of counts and rates only: the
+    percentiles cost more than all the counts together."""
+    return add_ticket_ratios(ticket_counts(db, rules, filters, scope, by))
 
 
 def survey_summary(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:

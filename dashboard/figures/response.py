@@ -256,7 +256,7 @@ def sla_by_area_priority(
     frame: pd.DataFrame, lang: str, *, target_pct: float | None = None, titled: bool = False
 ) -> go.Figure:
     """within_sla_pct per area (x), urgent beside normal; customdata is the area code (click to filter).
-    `frame` is ticket_summary by (service_area, priority)."""
+    `frame` is ticket_rates (or ticket_summary) by (service_area, priority)."""
     title = i18n.t("response.sla_by_area", lang) if titled else None
     if frame.empty or frame["resolved"].sum() == 0:
         return empty_figure(lang, title=title)
@@ -293,7 +293,7 @@ def sla_by_channel(
     frame: pd.DataFrame, lang: str, *, target_pct: float | None = None, titled: bool = False
 ) -> go.Figure:
     """within_sla_pct per channel; customdata is the channel code (click to filter).
-    `frame` is ticket_summary by (channel,)."""
+    `frame` is ticket_rates (or ticket_summary) by (channel,)."""
     title = i18n.t("response.sla_by_channel", lang) if titled else None
     if frame.empty or frame["resolved"].sum() == 0:
         return empty_figure(lang, title=title)

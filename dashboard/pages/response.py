@@ -113,8 +113,8 @@ def update_attainment(search, lang):
         target = svc.rules.first_response_target_minutes
         edges = bucket_edges(DEFAULT_RESPONSE_EDGES, must_include=(target,))
         buckets = svc.cached("response_distribution", response_time_distribution, svc.db, filters, scope, edges)
-        by_priority = svc.ticket_summary(filters, scope, ("service_area", "priority"))
-        by_channel = svc.ticket_summary(filters, scope, ("channel",))
+        by_priority = svc.ticket_rates(filters, scope, ("service_area", "priority"))  # counts and rates: no percentiles drawn
+        by_channel = svc.ticket_rates(filters, scope, ("channel",))
     except DataSourceError as exc:
         return no_update, no_update, no_update, str(exc)
     # Every ticket is in one channel group (null included), so the groups add up to the selection.
