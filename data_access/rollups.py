@@ -25,7 +25,7 @@ import hashlib
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,7 @@ from .aggregates import (
 from .database import Database
 from .filters import ALL, Filters, Scope
 from .rules import ServiceRules
-from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, surveys, tickets
+from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, estates, surveys, tickets
 from .sqlfuncs import as_date, day_of, minutes_between, month_of, week_of, weekday_of
 
 # Histogram buckets: ratio 1.02 keeps the bucket middle within 1% (sqrt(1.02) = 1.00995).
@@ -89,6 +89,7 @@ class Rollup:
 # Quarters and years (sums of months) let a question about years read a few rows per group
 # where months would give thirty-six: histograms above all, hundreds of buckets a row.
 DAYS_UP = ("day", "week", "month", *COARSE_GRAINS)
+WEEKS_UP = ("week", "month", *COARSE_GRAINS)
 ROLLUPS = (
     Rollup("area", "tickets", ("service_area",), DAYS_UP, DAYS_UP),
     Rollup("area_hour", "tickets", ("service_area", "hour"), ("day",)),
@@ -97,14 +98,19 @@ ROLLUPS = (
     Rollup("area_priority", "tickets", ("service_area", "priority"), DAYS_UP, ("week", "month", *COARSE_GRAINS)),
     Rollup("area_channel", "tickets", ("service_area", "channel"), DAYS_UP, ("week", "month", *COARSE_GRAINS)),
     Rollup("area_detail", "tickets", ("service_area", "request_type", "priority", "channel"), DAYS_UP),
+    # Per city, for the filter bar's whole cities ("all of 上海"): a city's trends by week and its
+    # breakdowns without the tickets. Used when the estates asked are exactly some whole cities.
+    Rollup("city", "tickets", ("city", "service_area"), WEEKS_UP, WEEKS_UP),
+    Rollup("city_detail", "tickets", ("city", "service_area", "request_type", "priority", "channel"), WEEKS_UP),
     # Weeks too: "last week", the directors' daily question, per estate without the raw tables.
     # Its histogram stays monthly (per estate a year's buckets are nearly as many as its months')
     # and holds about a row per ticket: PostgreSQL's percentile_cont over the tickets is faster
     # (2,000 estates over three years at 10M: 7 s against 31 s), SQLite's ranking is not.
-    Rollup("estate", "tickets", ("estate_id", "service_area"), ("week", "month", *COARSE_GRAINS), ("month",),
+    Rollup("estate", "tickets", ("estate_id", "service_area"), WEEKS_UP, ("month",),
            histogram_engines=("sqlite", "mysql")),
     Rollup("survey_area", "surveys", ("service_area", "score"), DAYS_UP),
-    Rollup("survey_estate", "surveys", ("estate_id", "service_area", "score"), ("week", "month", *COARSE_GRAINS)),
+    Rollup("survey_city", "surveys", ("city", "service_area", "score"), WEEKS_UP),
+    Rollup("survey_estate", "surveys", ("estate_id", "service_area", "score"), WEEKS_UP),
     # Follow-up surveys by their ticket's first-reply bucket (satisfaction.score_by_first_reply).
     Rollup("survey_reply", "surveys", ("service_area", "reply_bucket"), DAYS_UP, requires=("reply_bucket",)),
     Rollup("survey_reply_estate", "surveys", ("estate_id", "service_area", "reply_bucket"), ("month", *COARSE_GRAINS),
@@ -152,14 +158,14 @@ rollup_dirty = sa.Table("rollup_dirty", metadata, sa.Column("day", sa.Date, prim
 
 
 def _dim_type(dim: str):
-    return sa.Integer if dim in ("hour", "score", "reply_bucket") else sa.String(64)
+    return sa.Integer if dim in ("hour", "score", "reply_bucket") else sa.String(100) if dim == "city" else sa.String(64)
 
 
 def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
     measures = TICKET_MEASURES if rollup.kind == "tickets" else SURVEY_MEASURES
     keys = [sa.Column("grain", sa.String(8), nullable=False), sa.Column("period", sa.Date, nullable=False)]
     keys += [sa.Column(d, _dim_type(d)) for d in rollup.dims]
-    lead = ["estate_id"] if "estate_id" in rollup.dims else []
+    lead = [d for d in ("estate_id", "city") if d in rollup.dims]
     stored = [sa.Column(c, sa.Float) for c in STORED_PERCENTILES] if rollup.stores_percentiles else []
     table = sa.Table(
         rollup.table_name,
@@ -211,16 +217,54 @@ def rules_fingerprint(rules: ServiceRules) -> str:
 
 
 @dataclass(frozen=True)
+class Cities:
+    """Which estates each city holds, as the estates table says now."""
+
+    estates: dict[str, frozenset[str]]
+
+    @classmethod
+    def read(cls, db: Database) -> Cities:
+        by_city: dict[str, set[str]] = {}
+        for estate_id, city in db.rows(sa.select(estates.c.estate_id, estates.c.city)):
+            by_city.setdefault(city, set()).add(estate_id)  # None: estates without a city
+        return cls({city: frozenset(ids) for city, ids in by_city.items()})
+
+    @property
+    def fingerprint(self) -> str:
+        """City rollups were built with this grouping of estates; another means rebuild them."""
+        text = repr(sorted((str(city), sorted(ids)) for city, ids in self.estates.items()))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def whole(self, wanted: frozenset[str]) -> frozenset[str] | None:
+        """The cities whose estates are exactly `wanted`, or None when `wanted` is no union of
+        whole cities (part of one, or an estate without a city)."""
+        cities = frozenset(city for city, ids in self.estates.items() if ids & wanted)
+        if not wanted or None in cities or frozenset().union(*(self.estates[c] for c in cities)) != wanted:
+            return None
+        return cities
+
+
+def _inputs(rollup: Rollup, rules: ServiceRules, cities: Cities) -> str:
+    """What a rollup's rows depend on besides its definition, as stored in rollup_state.rules:
+    the service rules (ticket counts) / which estates make each city (city rollups)."""
+    return "/".join((rules_fingerprint(rules) if rollup.kind == "tickets" else "", cities.fingerprint if "city" in rollup.dims else ""))
+
+
+@dataclass(frozen=True)
 class State:
-    rollups: dict[str, tuple[str, str]]  # name -> (definition, rules fingerprint)
+    rollups: dict[str, tuple[str, str]]  # name -> (definition, _inputs)
     refreshed_at: dt.datetime | None
     dirty: tuple[dt.date, ...]
+    cities: Cities
 
     def usable(self, rollup: Rollup, rules: ServiceRules | None) -> bool:
         built = self.rollups.get(rollup.name)
         if built is None or built[0] != _definition(rollup):
             return False
-        return rules is None or built[1] == rules_fingerprint(rules)
+        built_rules, _, built_cities = built[1].partition("/")
+        if "city" in rollup.dims and built_cities != self.cities.fingerprint:
+            return False  # an estate moved city (or came or went) since they were built
+        return rules is None or rollup.kind != "tickets" or built_rules == rules_fingerprint(rules)
 
     def dirty_between(self, start: dt.date, end: dt.date) -> bool:
         return any(start <= day <= end for day in self.dirty)
@@ -237,7 +281,7 @@ def read_state(db: Database) -> State | None:
     rows = db.rows(sa.select(rollup_state.c.name, rollup_state.c.definition, rollup_state.c.rules, rollup_state.c.refreshed_at))
     dirty = tuple(sorted(as_date(r[0]) for r in db.rows(sa.select(rollup_dirty.c.day))))
     refreshed = [r[3] for r in rows if r[3] is not None]
-    return State({r[0]: (r[1], r[2]) for r in rows}, max(refreshed) if refreshed else None, dirty)
+    return State({r[0]: (r[1], r[2]) for r in rows}, max(refreshed) if refreshed else None, dirty, Cities.read(db))
 
 
 def current_state(db: Database) -> State | None:
@@ -270,6 +314,7 @@ class Segment:
 class Plan:
     rollup: Rollup
     segments: tuple[Segment, ...]
+    cities: frozenset[str] | None = None  # a city rollup answering for exactly these cities' estates
 
     @property
     def rolled_up(self) -> list[Segment]:
@@ -377,8 +422,15 @@ def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters,
     if wanted is None:
         return None
     needed, allowed = wanted
+    asked = scope.allowed_estates(filters.estates)  # None: every estate
+    whole = state.cities.whole(asked) if asked else None
     for rollup in ROLLUPS:
-        if rollup.kind != kind or not needed <= set(rollup.dims) or (histograms and not rollup.histograms_on(db.dialect)):
+        want = needed
+        if "city" in rollup.dims and asked is not None:
+            if whole is None or "estate_id" in by:
+                continue  # not whole cities, or answered per estate
+            want = (needed - {"estate_id"}) | {"city"}
+        if rollup.kind != kind or not want <= set(rollup.dims) or (histograms and not rollup.histograms_on(db.dialect)):
             continue
         if not set(rollup.requires) <= set(by):
             continue
@@ -390,7 +442,7 @@ def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters,
         parts = segments(filters.start, filters.end, grains, cuts)
         if all(p.source == "raw" for p in parts):
             return None  # nothing to gain: the raw tables answer exactly
-        return Plan(rollup, tuple(parts))
+        return Plan(rollup, tuple(parts), whole if "city" in rollup.dims and asked is not None else None)
     return None
 
 
@@ -440,7 +492,9 @@ def _where(table: sa.Table, plan: Plan, filters: Filters, scope: Scope) -> list:
     ]
     conditions = [sa.or_(*periods)]
     estates = scope.allowed_estates(filters.estates)
-    if estates is not None:
+    if plan.cities is not None:
+        conditions.append(_in(table.c.city, plan.cities, "r_cities"))
+    elif estates is not None:
         conditions.append(_in(table.c.estate_id, estates, "r_estates") if estates else sa.false())
     for dim, values in (("service_area", filters.areas), ("channel", filters.channels), ("request_type", filters.request_types)):
         if values:
@@ -521,7 +575,8 @@ def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: 
 def _stored_grain(plan: Plan, by: Sequence[str]) -> str | None:
     """The grain whose rows each answer one group by themselves (their stored percentiles)."""
     time_dims = [d for d in by if d in ("week", "month")]
-    if not plan.rollup.stores_percentiles or len(time_dims) != 1 or set(by) != {time_dims[0], *plan.rollup.dims}:
+    dims = set(plan.rollup.dims) - ({"city"} if plan.cities is not None and len(plan.cities) == 1 else set())  # one city: its rows
+    if not plan.rollup.stores_percentiles or len(time_dims) != 1 or set(by) != {time_dims[0], *dims}:
         return None
     return time_dims[0] if any(s.source == time_dims[0] for s in plan.segments) else None
 
@@ -532,14 +587,14 @@ def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: F
     if grain is None:
         return _percentiles_from_plan(db, rules, plan, filters, scope, by)
     table, _ = TABLES[plan.rollup.name]
-    whole = Plan(plan.rollup, tuple(s for s in plan.segments if s.source == grain))
+    whole = replace(plan, segments=tuple(s for s in plan.segments if s.source == grain))
     names = [f"{prefix}_{p}" for _, prefix in MEASURES for p in PERCENTILES]
     keys = [_key(table, d, whole).label(d) for d in by]
     stored = db.frame(sa.select(*keys, *[table.c[n] for n in names]).where(*_where(table, whole, filters, scope)))
     rest = tuple(s for s in plan.segments if s.source != grain)  # groups made of day rows (part weeks)
     if not rest:
         return stored
-    others = _percentiles_from_plan(db, rules, Plan(plan.rollup, rest), filters, scope, by)
+    others = _percentiles_from_plan(db, rules, replace(plan, segments=rest), filters, scope, by)
     return pd.concat([stored, others], ignore_index=True)[[*by, *names]]
 
 
@@ -989,6 +1044,7 @@ def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.
     started = time.perf_counter()
     rebuilt = ensure_tables(db)
     state = read_state(db)
+    cities = state.cities if state is not None else Cities.read(db)
     stale = [r for r in ROLLUPS if full or r in rebuilt or state is None or not state.usable(r, rules if r.kind == "tickets" else None)]
     all_months = _months_with_data(db)
     dirty = state.dirty if state else ()
@@ -1034,7 +1090,7 @@ def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.
             conn.execute(rollup_state.delete().where(rollup_state.c.name == rollup.name))
             conn.execute(
                 rollup_state.insert().values(
-                    name=rollup.name, definition=_definition(rollup), rules=rules_fingerprint(rules), refreshed_at=now, rows=count
+                    name=rollup.name, definition=_definition(rollup), rules=_inputs(rollup, rules, cities), refreshed_at=now, rows=count
                 )
             )
     db.analyze([t.name for r in ROLLUPS for t in TABLES[r.name] if t is not None])

@@ -300,3 +300,67 @@ def test_tables_made_before_an_index_was_defined_get_it(engine_name, scratch_dat
     assert rollups.ensure_tables(db) == []  # nothing to rebuild: the definition of the rows is the same
     indexes = {i["name"]: i["column_names"] for i in sa.inspect(db.engine).get_indexes("rollup_estate")}
     assert indexes["ix_rollup_estate_period"] == ["grain", "period"]
+
+
+# --- whole cities ------------------------------------------------------------------------
+GUANGZHOU = {"E01", "E04", "E07", "E10"}  # every estate of 广州 in random_dataset
+DONGGUAN = {"E02", "E05", "E08"}
+CITY_SELECTIONS = {"one-city": GUANGZHOU, "two-cities": GUANGZHOU | DONGGUAN, "part-of-a-city": {"E01", "E04"}}
+
+
+def read_city_rollups(db, function, *args):
+    db.trace.clear()
+    result = function(*args)
+    return result, any("rollup_city" in q.sql or "rollup_survey_city" in q.sql for q in db.trace)
+
+
+@pytest.mark.parametrize("period", [LONG, YEARS], ids=["months", "years"])
+@pytest.mark.parametrize("selection", CITY_SELECTIONS)
+def test_whole_cities_are_answered_from_the_city_rollups(rolled_db, raw_only, selection, period):
+    filters = Filters(**period, estates=CITY_SELECTIONS[selection])
+    whole = selection != "part-of-a-city"
+    rolled, used = read_city_rollups(rolled_db, compute_metrics, rolled_db, RULES, filters, Scope.everything())
+    assert used == whole
+    assert not differences(rolled, raw_only(compute_metrics, rolled_db, RULES, filters, Scope.everything()))
+    for by in (("week", "service_area"), ("service_area", "priority"), ("channel",)):
+        rolled, used = read_city_rollups(rolled_db, aggregates.ticket_counts, rolled_db, RULES, filters, Scope.everything(), by)
+        raw = raw_only(aggregates.ticket_counts, rolled_db, RULES, filters, Scope.everything(), by)
+        assert used == whole, by
+        key = list(by)
+        assert rolled.sort_values(key).reset_index(drop=True).astype(str).equals(raw.sort_values(key).reset_index(drop=True).astype(str)), by
+    by = ["week", "service_area"]
+    rolled = aggregates.ticket_percentiles(rolled_db, RULES, filters, Scope.everything(), by).set_index(by).sort_index()
+    raw = raw_only(aggregates.ticket_percentiles, rolled_db, RULES, filters, Scope.everything(), by).set_index(by).sort_index()
+    assert list(rolled.index) == list(raw.index)
+    for column in raw.columns:
+        exact, close = raw[column].astype(float), rolled[column].astype(float)
+        assert (close.isna() == exact.isna()).all(), column  # a week without resolutions has none either way
+        assert ((close - exact).abs() <= 0.01 * exact.abs())[exact.notna()].all(), column
+
+
+def test_a_scoped_user_asking_for_a_whole_city_gets_its_figures(rolled_db, raw_only):
+    """A user who may see only 广州 and asks for everything: the city rollup answers (whole)."""
+    scope = Scope.of(GUANGZHOU)
+    rolled, used = read_city_rollups(rolled_db, compute_metrics, rolled_db, RULES, Filters(**LONG), scope)
+    assert used
+    assert not differences(rolled, raw_only(compute_metrics, rolled_db, RULES, Filters(**LONG), scope))
+
+
+def test_an_estate_moving_city_keeps_the_city_rollups_out_until_refreshed(tmp_path, raw_only):
+    from data_access import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'moving.sqlite'}")
+    write_dataset(db, random_dataset(tickets=1500, periodic_surveys=100))
+    rollups.refresh(db, RULES)
+    with db.engine.begin() as conn:  # E01 leaves 广州 for 东莞
+        conn.execute(sa.text("UPDATE estates SET city = '东莞' WHERE estate_id = 'E01'"))
+    rollups.forget_state(db)
+    filters = Filters(**LONG, estates=GUANGZHOU - {"E01"})  # now the whole of 广州
+    rolled, used = read_city_rollups(db, compute_metrics, db, RULES, filters, Scope.everything())
+    assert not used  # built when 广州 held E01 too
+    assert not differences(rolled, raw_only(compute_metrics, db, RULES, filters, Scope.everything()))
+    report = rollups.refresh(db, RULES)
+    assert report.full  # the city rollups were rebuilt whole
+    rolled, used = read_city_rollups(db, compute_metrics, db, RULES, filters, Scope.everything())
+    assert used
+    assert not differences(rolled, raw_only(compute_metrics, db, RULES, filters, Scope.everything()))
