@@ -87,8 +87,9 @@ def page_callbacks(client) -> dict[str, list[dict]]:
                 by_page[page].append(dep)
     for page in PAGES:
         # Callbacks set off by what the page's callbacks write (the Estates league's medians)
-        # run in the same filter change: posted after them, with the values they wrote.
-        written = {part.rsplit(".", 1)[0] + "." + part.rsplit(".", 1)[1] for dep in by_page[page] for part in _outputs(dep)}
+        # run in the same filter change: posted after them, with the values they wrote. (Those
+        # with a url.search input are the page's own already, selected above.)
+        written = {part.split("@")[0] for dep in by_page[page] for part in _outputs(dep)}
         chained = [
             dep for dep in deps
             if not dep.get("clientside_function") and dep not in by_page[page] and dep["inputs"]

@@ -57,10 +57,14 @@ PERCENTILES = {"median": 0.5, "p90": 0.9}
 MEASURES = (("response_minutes", "response"), ("resolution_hours", "resolution"))
 
 
+# Kept for building the city rollups only: a question about a city filters by its estates.
+ROLLUP_ONLY_DIMENSIONS = {"city"}
+
+
 def _check_dimensions(by: Sequence[str], known: dict) -> None:
-    unknown = [d for d in by if d not in known]
+    unknown = [d for d in by if d not in known or d in ROLLUP_ONLY_DIMENSIONS]
     if unknown:
-        raise ValueError(f"cannot group by {unknown}; known: {sorted(known)}")
+        raise ValueError(f"cannot group by {unknown}; known: {sorted(set(known) - ROLLUP_ONLY_DIMENSIONS)}")
 
 
 def _in(column, values: frozenset[str], name: str | None = None):

@@ -151,15 +151,18 @@ class Database:
     def analyze(self, tables) -> None:
         """Fresh planner statistics after a bulk write. Without them PostgreSQL guesses a third
         of the table for any date range and scans it whole (its autovacuum may be off, or behind),
-        and SQLite has none unless asked."""
+        and SQLite has none unless asked. Best effort: the data is written already, so a failure
+        here is logged, never reported as a failed write."""
         statement = "ANALYZE TABLE {}" if self.dialect == "mysql" else "ANALYZE {}"
         quote = self.engine.dialect.identifier_preparer.quote
         try:
             with self.engine.begin() as conn:
+                if self.dialect == "sqlite":  # sample, as the other engines do, instead of reading every index whole
+                    conn.exec_driver_sql("PRAGMA analysis_limit = 2000")
                 for name in tables:
                     conn.exec_driver_sql(statement.format(quote(name)))
         except sa.exc.SQLAlchemyError as exc:
-            raise self._translate(exc) from exc
+            log.warning("could not refresh planner statistics of %s: %s", ", ".join(tables), self._translate(exc))
 
     # --- health ------------------------------------------------------------------
     def missing_tables(self) -> list[str]:

@@ -5,8 +5,9 @@ Callers never see them. `ticket_counts`, `ticket_percentiles` and `survey_summar
 `plan_tickets` / `plan_surveys` whether a rollup answers the question (it keeps every
 dimension the question filters or groups by, it was built with today's service rules, and no
 day of the period changed since the last refresh); if so they read it, else the raw tables.
-A period is tiled by the coarsest rows that fit (whole months, then whole weeks, then days, or
-the raw tickets where a rollup keeps no days), so any closed date range is answered exactly.
+A period is tiled by the coarsest rows that fit (whole years, quarters, months, then whole
+weeks, then days, or the raw tickets where a rollup keeps no days), so any closed date range is
+answered exactly. Rollups per city answer questions about whole cities' estates.
 
 Counts are exact sums. Percentiles come from log-scale histograms: a value v > 0.01 minute
 falls in bucket 1 + floor(ln(v / 0.01) / ln(1.02)), whose geometric middle is within 1% of
@@ -21,6 +22,7 @@ dirty day is answered from the raw tables until the next refresh, so a figure is
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import time
@@ -58,7 +60,7 @@ class Rollup:
     name: str
     kind: str  # "tickets" or "surveys"
     dims: tuple[str, ...]
-    grains: tuple[str, ...]  # "day", "week" (ISO, Monday first), "month"
+    grains: tuple[str, ...]  # "day", "week" (ISO, Monday first), "month", "quarter", "year"
     histogram_grains: tuple[str, ...] = ()  # none: no percentiles from this rollup
     # Dimensions a question must group by to use this rollup: it holds only some rows.
     requires: tuple[str, ...] = ()
@@ -148,7 +150,7 @@ rollup_state = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("definition", sa.String(64), nullable=False),
-    sa.Column("rules", sa.String(64), nullable=False),
+    sa.Column("rules", sa.String(64), nullable=False),  # what else the rows depend on: _inputs (rules/cities)
     sa.Column("refreshed_at", sa.DateTime, nullable=False),
     sa.Column("rows", sa.BigInteger, nullable=False),
 )
@@ -191,8 +193,9 @@ def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
 
 
 def _indexes(table_name: str, lead: list[str]) -> list[sa.Index]:
-    """By period, and by estate then period where rows are per estate: a question about every
-    estate would otherwise read every row of every period (millions at a group's scale)."""
+    """By lead (estate or city) then period, and by period alone where there is a lead: a
+    question about every estate would otherwise read every row of every period (millions at a
+    group's scale)."""
     indexes = [sa.Index(f"ix_{table_name}", *lead, "grain", "period")]
     if lead:
         indexes.append(sa.Index(f"ix_{table_name}_period", "grain", "period"))
@@ -229,7 +232,7 @@ class Cities:
             by_city.setdefault(city, set()).add(estate_id)  # None: estates without a city
         return cls({city: frozenset(ids) for city, ids in by_city.items()})
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         """City rollups were built with this grouping of estates; another means rebuild them."""
         text = repr(sorted((str(city), sorted(ids)) for city, ids in self.estates.items()))
@@ -587,10 +590,10 @@ def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: F
     if grain is None:
         return _percentiles_from_plan(db, rules, plan, filters, scope, by)
     table, _ = TABLES[plan.rollup.name]
-    whole = replace(plan, segments=tuple(s for s in plan.segments if s.source == grain))
+    rows_of_grain = replace(plan, segments=tuple(s for s in plan.segments if s.source == grain))
     names = [f"{prefix}_{p}" for _, prefix in MEASURES for p in PERCENTILES]
-    keys = [_key(table, d, whole).label(d) for d in by]
-    stored = db.frame(sa.select(*keys, *[table.c[n] for n in names]).where(*_where(table, whole, filters, scope)))
+    keys = [_key(table, d, rows_of_grain).label(d) for d in by]
+    stored = db.frame(sa.select(*keys, *[table.c[n] for n in names]).where(*_where(table, rows_of_grain, filters, scope)))
     rest = tuple(s for s in plan.segments if s.source != grain)  # groups made of day rows (part weeks)
     if not rest:
         return stored
@@ -950,8 +953,9 @@ def _rebuild_from_source(conn: sa.Connection, db: Database, rules: ServiceRules,
     (day rows, or every grain of a rollup that keeps no days)."""
     after = _next_month(month)
     for t in TABLES[rollup.name]:
-        if t is not None:
-            conn.execute(t.delete().where(t.c.period >= sa.literal(month, sa.Date), t.c.period < sa.literal(after, sa.Date)))
+        if t is not None:  # quarters and years stay until the third pass rewrites them from the months
+            conn.execute(t.delete().where(t.c.period >= sa.literal(month, sa.Date), t.c.period < sa.literal(after, sa.Date),
+                                          t.c.grain.not_in(COARSE_GRAINS)))
     for grain in ("day",) if "day" in rollup.grains else _fine(rollup.grains):
         if rollup.kind == "surveys":
             conn.execute(_survey_rows(db, rollup, grain, month))
@@ -1025,12 +1029,13 @@ def _store_percentiles(conn: sa.Connection, rollup: Rollup, grain: str, month: d
     keys = {"k_period": table.c.period, **{f"k_{d}": table.c[d] for d in rollup.dims}}
     update = (
         table.update()
-        .where(table.c.grain == grain, *[column == sa.bindparam(name) for name, column in keys.items()])
+        # IS NOT DISTINCT FROM: a group with no area or channel recorded has its percentiles too
+        .where(table.c.grain == grain, *[column.is_not_distinct_from(sa.bindparam(name)) for name, column in keys.items()])
         .values({c: sa.bindparam(f"v_{c}") for c in STORED_PERCENTILES})
     )
     records = []
     for row in values.to_dict("records"):
-        record = {"k_period": row["period"], **{f"k_{d}": row[d] for d in rollup.dims}}
+        record = {"k_period": row["period"], **{f"k_{d}": None if pd.isna(row[d]) else row[d] for d in rollup.dims}}  # NaN is no NULL to a driver
         record.update({f"v_{c}": None if pd.isna(row[c]) else float(row[c]) for c in STORED_PERCENTILES})
         records.append(record)
     conn.execute(update, records)
@@ -1061,11 +1066,22 @@ def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.
         for first in _coarse_periods([m for r, m in work if r is rollup], grain)
     ]
     bar = tqdm(total=2 * len(work) + len(coarse), unit="step", desc="rollups", disable=not progress)
+    # While rows are rewritten, readers must not take them for complete: a rollup being rebuilt
+    # whole loses its state (so it is not used), and the days after `since` count as changed
+    # (so periods holding them are read raw) until the end.
+    since_days = []
+    if since is not None and all_months:
+        last = _next_month(all_months[-1])
+        since_days = [since + dt.timedelta(days=i) for i in range((last - since).days)]
     with db.engine.begin() as conn:
+        conn.execute(rollup_state.delete().where(rollup_state.c.name.in_([r.name for r in stale])))
+        mark_dirty(conn, since_days)
         for rollup in stale:  # whole tables: drop rows of months that no longer hold data too
             for t in TABLES[rollup.name]:
                 if t is not None:
                     conn.execute(t.delete())
+    forget_state(db)
+    dirty = tuple(sorted({*dirty, *since_days}))
     for rollup, month in work:
         with db.engine.begin() as conn:
             _rebuild_from_source(conn, db, rules, rollup, month)

@@ -63,7 +63,7 @@ tickets = sa.Table(
     sa.Index("ix_tickets_estate_created", "estate_id", "created_at"),
     sa.Index("ix_tickets_area_created", "service_area", "created_at"),
     # The complaint watch list: unresolved complaints by date (partial where the engine can).
-    sa.Index("ix_tickets_unresolved_complaints", "request_type", "resolved_at", "created_at",
+    sa.Index("ix_tickets_unresolved_complaints", "created_at", "request_type",
              postgresql_where=sa.text(UNRESOLVED_COMPLAINT), sqlite_where=sa.text(UNRESOLVED_COMPLAINT)),
 )
 

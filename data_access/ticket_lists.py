@@ -13,7 +13,7 @@ from .aggregates import _in, _valid_duration, ticket_conditions
 from .database import Database, QueryTrace
 from .filters import Filters, Scope
 from .privacy import mask_name, mask_phone, mask_room
-from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, UNRESOLVED_COMPLAINT, estates, tickets
+from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, estates, tickets
 from .sqlfuncs import minutes_between, timestamp_bound
 
 T = tickets.c
@@ -34,13 +34,27 @@ def mask_personal(frame: pd.DataFrame, personal_data: bool) -> pd.DataFrame:
     return frame
 
 
-def _watchlist_conditions(dialect: str, filters: Filters, scope: Scope, overdue_days: int) -> list:
+# UNRESOLVED_COMPLAINT of the tickets table, with literals (not parameters) as in the partial
+# index ix_tickets_unresolved_complaints, so the engines see that the index holds every row
+# wanted: a few thousand instead of every ticket.
+_UNRESOLVED_COMPLAINT_TICKETS = sa.text(
+    "tickets.request_type = 'complaint' AND (tickets.resolved_at IS NULL OR tickets.resolved_at < tickets.created_at)"
+)
+
+
+def _unresolved_complaint(db: Database):
+    if db.source_views is None:  # our canonical tables: timestamps of one type (or one text form on SQLite)
+        return _UNRESOLVED_COMPLAINT_TICKETS
+    # A mapped source may keep timestamps as text in mixed forms: compare them as times.
+    return sa.and_(T.request_type == "complaint", sa.or_(T.resolved_at.is_(None), minutes_between(T.created_at, T.resolved_at) < 0))
+
+
+def _watchlist_conditions(db: Database, filters: Filters, scope: Scope, overdue_days: int) -> list:
+    dialect = db.dialect
     end = timestamp_bound(dialect, filters.end_exclusive)
     cutoff = timestamp_bound(dialect, filters.end_exclusive - dt.timedelta(days=overdue_days))
     conditions = [
-        # As written in the index ix_tickets_unresolved_complaints (literals, not parameters), so
-        # the engines see that it holds every row wanted: a few thousand instead of every ticket.
-        sa.text(UNRESOLVED_COMPLAINT),
+        _unresolved_complaint(db),
         T.created_at < end,
         sa.or_(T.status.is_(None), T.status != "cancelled"),
         sa.or_(T.severity == "major", T.created_at < cutoff),
@@ -61,7 +75,7 @@ def complaint_watchlist_count(db: Database, filters: Filters, scope: Scope, *, o
     counted = rollups.complaints_to_watch(db, filters, scope, overdue_days)
     if counted is not None:
         return counted
-    statement = sa.select(sa.func.count()).select_from(tickets).where(*_watchlist_conditions(db.dialect, filters, scope, overdue_days))
+    statement = sa.select(sa.func.count()).select_from(tickets).where(*_watchlist_conditions(db, filters, scope, overdue_days))
     return int(db.rows(statement)[0][0])
 
 
@@ -76,7 +90,7 @@ def complaint_watchlist(
             T.escalation_level, T.created_at, T.owner_name, T.owner_phone, T.room, T.summary,
         )
         .select_from(tickets.outerjoin(estates, E.estate_id == T.estate_id))
-        .where(*_watchlist_conditions(db.dialect, filters, scope, overdue_days))
+        .where(*_watchlist_conditions(db, filters, scope, overdue_days))
         .order_by(T.created_at, T.ticket_id)
         .limit(limit)
     )

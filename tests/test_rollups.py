@@ -364,3 +364,23 @@ def test_an_estate_moving_city_keeps_the_city_rollups_out_until_refreshed(tmp_pa
     rolled, used = read_city_rollups(db, compute_metrics, db, RULES, filters, Scope.everything())
     assert used
     assert not differences(rolled, raw_only(compute_metrics, db, RULES, filters, Scope.everything()))
+
+
+def test_groups_without_an_area_keep_their_stored_percentiles(engine_name, scratch_databases, raw_only):
+    """Week rows store their own percentiles; a group with no area recorded (null) has them too."""
+    db = scratch_databases.new(engine_name)
+    write_dataset(db, random_dataset(tickets=1500, periodic_surveys=50))
+    with db.engine.begin() as conn:  # every tenth ticket without a service area
+        conn.execute(sa.text("UPDATE tickets SET service_area = NULL WHERE ticket_id LIKE '%0'"))
+    rollups.refresh(db, RULES)
+    by = ["week", "service_area"]
+    filters = Filters(D(2025, 11, 3), D(2026, 3, 29))  # whole weeks: every group read off its stored row
+    plan = rollups.plan_tickets(db, RULES, filters, Scope.everything(), by, histograms=True)
+    assert rollups._stored_grain(plan, by) == "week"
+    rolled = aggregates.ticket_percentiles(db, RULES, filters, Scope.everything(), by)
+    raw = raw_only(aggregates.ticket_percentiles, db, RULES, filters, Scope.everything(), by)
+    nulls_rolled, nulls_raw = rolled[rolled["service_area"].isna()], raw[raw["service_area"].isna()]
+    assert len(nulls_raw) > 10 and len(nulls_rolled) == len(nulls_raw)
+    merged = nulls_rolled.merge(nulls_raw, on="week", suffixes=("_rolled", "_raw"))
+    exact, close = merged["response_median_raw"].astype(float), merged["response_median_rolled"].astype(float)
+    assert exact.notna().all() and ((close - exact).abs() <= 0.01 * exact.abs()).all()

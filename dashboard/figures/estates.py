@@ -112,12 +112,13 @@ def league_rows(league: pd.DataFrame, lang: str, *, pending: tuple[str, ...] = (
     return rows
 
 
-def median_cells(medians: pd.DataFrame, lang: str) -> dict:
+def median_cells(medians: pd.DataFrame | None, lang: str) -> dict:
     """The median columns per estate as league cells, and the cells of an estate without any
-    (no tickets with a reply or a resolution): merged into the grid's rows in the browser."""
+    (no tickets with a reply or a resolution, or no medians at all: None): merged into the
+    grid's rows in the browser."""
     kinds = {field: kind for field, _key, kind, _width in LEAGUE_COLUMNS}
     cells = {}
-    for record in medians.to_dict("records"):
+    for record in ([] if medians is None else medians.to_dict("records")):
         cells[record["estate_id"]] = {
             part: value
             for field in ("response_median", "resolution_median")

@@ -2,12 +2,14 @@
 estate x service-area heatmap of one chosen figure."""
 from __future__ import annotations
 
+import datetime as dt
+
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from data_access import DataSourceError
+from data_access import DataSourceError, Filters
 from data_access.league import MEDIAN_COLUMNS, estate_league, estate_medians
 
 from .. import i18n, urlstate
@@ -16,7 +18,7 @@ from ..figures import estates as figures
 from ..filterbar import known_view
 from ..output_cache import cached_callback
 from ..layout import create_error_store, current_language, database_problem
-from ..services import services
+from ..services import _canonical, services
 
 
 def layout(**_query):
@@ -96,14 +98,15 @@ def _filters(search):
 )
 def update_league(search, lang):
     """Every column but the medians, which follow (fill_medians): at a group's scale they cost
-    seconds over a long period, the rest of the table a fraction of one."""
+    seconds over a long period, the rest of the table a fraction of one. The question they are
+    awaited for is handed on resolved (dates, not "last week"), as this output is cached."""
     try:
         svc, scope, _view, filters = _filters(search)
         league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)
     except DataSourceError as exc:
         return no_update, no_update, no_update, str(exc)
     caption = i18n.t("estates.caption", lang, period=i18n.date_range(filters.start, filters.end, lang), count=i18n.number(len(league), lang))
-    return caption, figures.league_rows(league, lang, pending=tuple(MEDIAN_COLUMNS)), search, None
+    return caption, figures.league_rows(league, lang, pending=tuple(MEDIAN_COLUMNS)), _canonical(filters), None
 
 
 @callback(
@@ -113,26 +116,31 @@ def update_league(search, lang):
     State("lang", "data"),
     prevent_initial_call=True,
 )
-def fill_medians(search, lang):
-    """Not an output-cached callback: its answer names the very query string it was asked for
-    (the output cache keys by resolved filters, which several query strings share); the
-    medians themselves come from the query cache."""
-    if search is None:
-        return no_update, no_update
+def fill_medians(awaited, lang):
+    """The medians of the question the table awaits them for, named by it. The user's scope
+    comes from the session, never from the browser's copy of the question."""
     try:
-        svc, scope, _view, filters = _filters(search)
-        medians = svc.cached("estate_medians", estate_medians, svc.db, svc.rules, filters, scope)
-    except DataSourceError as exc:
-        return no_update, str(exc)
-    return {"for": search, **figures.median_cells(medians, lang)}, None
+        filters = Filters(
+            dt.date.fromisoformat(awaited["start"]), dt.date.fromisoformat(awaited["end"]),
+            estates=awaited["estates"], areas=awaited["areas"], channels=awaited["channels"], request_types=awaited["types"],
+        )
+    except (TypeError, KeyError, ValueError):
+        return no_update, no_update  # not a question this page asked
+    svc = services()
+    try:
+        medians = svc.cached("estate_medians", estate_medians, svc.db, svc.rules, filters, svc.scope())
+    except DataSourceError as exc:  # the banner says why; the cells stop waiting
+        return {"for": awaited, **figures.median_cells(None, lang)}, str(exc)
+    return {"for": awaited, **figures.median_cells(medians, lang)}, None
 
 
 # In the browser: the medians go into the rows on screen, unless the filters changed meanwhile.
+# A synchronous transaction: an asynchronous one could land after the next question's rows.
 clientside_callback(
     """
     function(medians, rows, awaited) {
-        if (!medians || !rows || medians.for !== awaited) { return window.dash_clientside.no_update; }
-        return {update: rows.map(row => Object.assign({}, row, medians.cells[row.estate_id] || medians.missing))};
+        if (!medians || !rows || JSON.stringify(medians.for) !== JSON.stringify(awaited)) { return window.dash_clientside.no_update; }
+        return {async: false, update: rows.map(row => Object.assign({}, row, medians.cells[row.estate_id] || medians.missing))};
     }
     """,
     Output("estates-league", "rowTransaction"),

@@ -1,9 +1,9 @@
 """An index of unresolved complaints by date, for the complaint watch list.
 
 Without it the watch list (oldest unresolved major or overdue complaints, any date) scans the
-whole tickets table: 1.3 s at 10M tickets on PostgreSQL. PostgreSQL and SQLite keep only the
-unresolved complaints in it (a partial index, a few thousand rows); MySQL/MariaDB have no
-partial indexes and index every ticket by type and resolution instead.
+whole tickets table: 1.4 s at 10M tickets on PostgreSQL, 10 ms with it. PostgreSQL and SQLite
+keep only the unresolved complaints in it (a partial index, a few thousand rows), in date order
+as the list is read; MySQL/MariaDB have no partial indexes and index every ticket instead.
 
 Revision ID: 0003_unresolved_complaints
 Revises: 0002_import_batches
@@ -28,7 +28,7 @@ def upgrade() -> None:
     if "ix_tickets_unresolved_complaints" in existing:  # made from the models (before versions)
         return
     op.create_index(
-        "ix_tickets_unresolved_complaints", "tickets", ["request_type", "resolved_at", "created_at"],
+        "ix_tickets_unresolved_complaints", "tickets", ["created_at", "request_type"],
         postgresql_where=sa.text(WHERE), sqlite_where=sa.text(WHERE),
     )
 
