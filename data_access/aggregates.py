@@ -289,6 +289,12 @@ def raw_ticket_percentiles(db: Database, rules: ServiceRules, filters: Filters, 
     return out.reset_index(drop=True)
 
 
+# Grouped by a bare column with an index of its own, PostgreSQL walks that index through every
+# ticket of the period, one random read each (per estate over three years at 10M: 40 s), where
+# reading the period in order and sorting takes 9 s; an expression of the column has no index.
+_INDEXED_DIMENSIONS = {"estate_id", "service_area"}
+
+
 def _percentile_cont(db: Database, b, keys: list, by: list[str]) -> pd.DataFrame:
     """PostgreSQL's own percentile_cont: the same interpolation as the ranks above, a sort per
     group instead of two window passes over every ticket (2-3x faster per estate at 10M)."""
@@ -296,6 +302,7 @@ def _percentile_cont(db: Database, b, keys: list, by: list[str]) -> pd.DataFrame
         sa.func.percentile_cont(p).within_group(b[measure]).label(f"{prefix}_{name}")
         for measure, prefix in MEASURES for name, p in PERCENTILES.items()
     ]
+    keys = [b[d].op("||")(sa.literal_column("''")).label(d) if d in _INDEXED_DIMENSIONS else b[d] for d in by]
     statement = sa.select(*keys, *columns)
     if keys:
         statement = statement.group_by(*keys)

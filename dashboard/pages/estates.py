@@ -127,11 +127,15 @@ def fill_medians(awaited, lang):
     except (TypeError, KeyError, ValueError):
         return no_update, no_update  # not a question this page asked
     svc = services()
-    try:
-        medians = svc.cached("estate_medians", estate_medians, svc.db, svc.rules, filters, svc.scope())
+    try:  # the cells themselves cached too: formatting thousands of estates' medians is no instant
+        cells = svc.cached("estate_median_cells", _median_cells, svc.db, svc.rules, filters, svc.scope(), lang)
     except DataSourceError as exc:  # the banner says why; the cells stop waiting
         return {"for": awaited, **figures.median_cells(None, lang)}, str(exc)
-    return {"for": awaited, **figures.median_cells(medians, lang)}, None
+    return {"for": awaited, **cells}, None
+
+
+def _median_cells(db, rules, filters, scope, lang) -> dict:
+    return figures.median_cells(estate_medians(db, rules, filters, scope), lang)
 
 
 # In the browser: the medians go into the rows on screen, unless the filters changed meanwhile.
