@@ -107,14 +107,10 @@ def known_view(search: str | None) -> urlstate.View:
     """The view in the URL, with estates and cities checked against the user's scope."""
     svc = services()
     try:
-        estates = svc.estates(svc.scope())
+        estate_ids, cities = svc.known_names(svc.scope())
     except DataSourceError:  # the banner reports it; the view still parses
         return urlstate.parse(search)
-    return urlstate.parse(
-        search,
-        known_estates=set(estates["estate_id"]),
-        known_cities={c for c in estates["city"].dropna()},
-    )
+    return urlstate.parse(search, known_estates=estate_ids, known_cities=cities)
 
 
 def selection(search: str | None):

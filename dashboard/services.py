@@ -105,6 +105,16 @@ class Services:
 
         return self.cached("city_estates", by_city, self.db, scope)
 
+    def known_names(self, scope: Scope) -> tuple[frozenset[str], frozenset[str]]:
+        """The estate ids and cities a URL may name, asked by every callback: cached as two small
+        sets, not the estate table (unpickling 2,000 estates per callback cost 5 ms)."""
+
+        def known(_db, scope):
+            frame = self.estates(scope)
+            return frozenset(frame["estate_id"]), frozenset(frame["city"].dropna())
+
+        return self.cached("known_names", known, self.db, scope)
+
     def metrics(self, filters: Filters, scope: Scope) -> dict:
         return self.cached("metrics", metrics.compute_metrics, self.db, self.rules, filters, scope)
 
