@@ -455,7 +455,8 @@ def overdue_cut(rules: ServiceRules, filters: Filters) -> dt.date:
 
 
 def plan_tickets(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, histograms: bool = False):
-    return _plan(db, "tickets", rules, filters, scope, by, histograms=histograms, cuts=(overdue_cut(rules, filters),))
+    """No cut at the overdue rule's day: ticket_counts counts the row holding it apart."""
+    return _plan(db, "tickets", rules, filters, scope, by, histograms=histograms)
 
 
 def reply_bucket_sums(db: Database, filters: Filters, scope: Scope, edges: Sequence[float]) -> pd.DataFrame | None:
@@ -530,11 +531,22 @@ def add_up(parts: list[pd.DataFrame], by: Sequence[str], columns: Sequence[str])
 
 
 def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    """Every count of `aggregates.ticket_counts` from the plan's rows and raw days. overdue_30d
+    counts complaints resolved late (any row) and those unresolved received before the overdue
+    rule's day: whole rows before it, and of the one row holding that day (a week, month...)
+    its complaints before the day from the tickets: a handful of rows, where cutting the period
+    there would read the tickets of whole days (per estate, a week of them)."""
 
     table, _ = TABLES[plan.rollup.name]
+    cut = overdue_cut(rules, filters)
+    holding = _rows_holding(plan, cut)
     parts = []
     if plan.rolled_up:
-        before_cut = table.c.period < sa.literal(overdue_cut(rules, filters), sa.Date)
+        before_cut = table.c.period < sa.literal(cut, sa.Date)
+        if holding:
+            before_cut = sa.and_(before_cut, sa.not_(sa.or_(*[
+                sa.and_(table.c.grain == grain, table.c.period == sa.literal(first, sa.Date)) for grain, first in holding
+            ])))
         columns = [sa.func.sum(table.c[m]).label(m) for m in TICKET_COUNTS if m != "overdue_30d"]
         columns.append(
             (
@@ -545,7 +557,42 @@ def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filter
         parts.append(_grouped(db, table, plan, filters, scope, by, columns))
     for s in plan.raw:
         parts.append(raw_ticket_counts(db, rules, filters.with_period(s.first, s.last), scope, by, overdue_from=filters.end_exclusive))
+    for _grain, first in holding:
+        parts.append(_unresolved_complaints(db, rules, filters.with_period(first, cut - dt.timedelta(days=1)), scope, by))
     return add_up(parts, by, TICKET_COUNTS)[[*by, *TICKET_COUNTS]]
+
+
+def _row_start(grain: str, day: dt.date) -> dt.date:
+    """The first day of the row of `grain` holding `day`."""
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return dt.date(day.year, ((day.month - 1) // 3) * 3 + 1, 1)
+    if grain == "year":
+        return dt.date(day.year, 1, 1)
+    return day
+
+
+def _rows_holding(plan: Plan, cut: dt.date) -> list[tuple[str, dt.date]]:
+    """(grain, first day) of the plan's rows that start before `cut` and end on or after it."""
+    rows = []
+    for s in plan.rolled_up:
+        if s.first < cut <= s.last and _row_start(s.source, cut) != cut:
+            rows.append((s.source, _row_start(s.source, cut)))
+    return rows
+
+
+def _unresolved_complaints(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    """overdue_30d's unresolved part for some days, from the tickets (every other count 0)."""
+    base, _ = ticket_base(db.dialect, rules, filters, scope, by)
+    b = base.c
+    keys = [b[d] for d in by]
+    unresolved = _count_if(sa.and_(b.request_type == "complaint", b.resolution_hours.is_(None))).label("overdue_30d")
+    statement = sa.select(*keys, unresolved)
+    frame = db.frame(statement.group_by(*keys) if keys else statement)
+    return frame.assign(**{c: 0 for c in TICKET_COUNTS if c != "overdue_30d"})
 
 
 def _bucket(minutes):
