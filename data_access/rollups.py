@@ -35,13 +35,15 @@ import sqlalchemy as sa
 
 # aggregates imports this module only inside its functions, so this import is not circular.
 from .aggregates import (
-    MEASURES, PERCENTILES, SURVEY_DIMENSIONS, _count_if, _in, _resolved_late, _valid_duration, count_aggregates,
-    raw_survey_sums, raw_ticket_counts, survey_conditions, ticket_base,
+    MEASURES, PERCENTILES, SURVEY_DIMENSIONS, TICKET_DIMENSIONS, _count_if, _in, _resolved_late, _valid_duration,
+    count_aggregates, raw_survey_sums, raw_ticket_counts, survey_conditions, ticket_base, ticket_conditions,
 )
 from .database import Database
 from .filters import ALL, Filters, Scope
 from .rules import ServiceRules
-from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, estates, surveys, tickets
+from .schema import (
+    ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, UNRESOLVED_COMPLAINT_TICKETS, estates, surveys, tickets,
+)
 from .sqlfuncs import as_date, day_of, minutes_between, month_of, week_of, weekday_of
 
 # Histogram buckets: ratio 1.02 keeps the bucket middle within 1% (sqrt(1.02) = 1.00995).
@@ -455,8 +457,15 @@ def overdue_cut(rules: ServiceRules, filters: Filters) -> dt.date:
 
 
 def plan_tickets(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, histograms: bool = False):
-    """No cut at the overdue rule's day: ticket_counts counts the row holding it apart."""
-    return _plan(db, "tickets", rules, filters, scope, by, histograms=histograms)
+    """Counts: rows cut at the overdue rule's day where the rollup's rows meet there (no raw
+    days), else whole rows with the one holding that day counted apart (ticket_counts), rather
+    than days of tickets read raw. Percentiles do not depend on that day."""
+    if histograms:
+        return _plan(db, "tickets", rules, filters, scope, by, histograms=True)
+    cut = _plan(db, "tickets", rules, filters, scope, by, cuts=(overdue_cut(rules, filters),))
+    if cut is not None and not cut.raw:
+        return cut
+    return _plan(db, "tickets", rules, filters, scope, by) or cut
 
 
 def reply_bucket_sums(db: Database, filters: Filters, scope: Scope, edges: Sequence[float]) -> pd.DataFrame | None:
@@ -558,7 +567,7 @@ def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filter
     for s in plan.raw:
         parts.append(raw_ticket_counts(db, rules, filters.with_period(s.first, s.last), scope, by, overdue_from=filters.end_exclusive))
     for _grain, first in holding:
-        parts.append(_unresolved_complaints(db, rules, filters.with_period(first, cut - dt.timedelta(days=1)), scope, by))
+        parts.append(_unresolved_complaints(db, filters.with_period(first, cut - dt.timedelta(days=1)), scope, by))
     return add_up(parts, by, TICKET_COUNTS)[[*by, *TICKET_COUNTS]]
 
 
@@ -584,13 +593,17 @@ def _rows_holding(plan: Plan, cut: dt.date) -> list[tuple[str, dt.date]]:
     return rows
 
 
-def _unresolved_complaints(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    """overdue_30d's unresolved part for some days, from the tickets (every other count 0)."""
-    base, _ = ticket_base(db.dialect, rules, filters, scope, by)
-    b = base.c
-    keys = [b[d] for d in by]
-    unresolved = _count_if(sa.and_(b.request_type == "complaint", b.resolution_hours.is_(None))).label("overdue_30d")
-    statement = sa.select(*keys, unresolved)
+def _unresolved_complaints(db: Database, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    """overdue_30d's unresolved part for some days, from the tickets (every other count 0):
+    complaints without a valid resolution, read through their partial index."""
+    T = tickets.c
+    rows = (
+        sa.select(*[TICKET_DIMENSIONS[d](T).label(d) for d in by], T.ticket_id)
+        .where(*ticket_conditions(db.dialect, filters, scope), sa.text(UNRESOLVED_COMPLAINT_TICKETS))
+        .subquery("unresolved")
+    )
+    keys = [rows.c[d] for d in by]
+    statement = sa.select(*keys, sa.func.count().label("overdue_30d"))
     frame = db.frame(statement.group_by(*keys) if keys else statement)
     return frame.assign(**{c: 0 for c in TICKET_COUNTS if c != "overdue_30d"})
 

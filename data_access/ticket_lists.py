@@ -13,7 +13,7 @@ from .aggregates import _in, _valid_duration, ticket_conditions
 from .database import Database, QueryTrace
 from .filters import Filters, Scope
 from .privacy import mask_name, mask_phone, mask_room
-from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, estates, tickets
+from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, UNRESOLVED_COMPLAINT_TICKETS, estates, tickets
 from .sqlfuncs import minutes_between, timestamp_bound
 
 T = tickets.c
@@ -34,17 +34,9 @@ def mask_personal(frame: pd.DataFrame, personal_data: bool) -> pd.DataFrame:
     return frame
 
 
-# UNRESOLVED_COMPLAINT of the tickets table, with literals (not parameters) as in the partial
-# index ix_tickets_unresolved_complaints, so the engines see that the index holds every row
-# wanted: a few thousand instead of every ticket.
-_UNRESOLVED_COMPLAINT_TICKETS = sa.text(
-    "tickets.request_type = 'complaint' AND (tickets.resolved_at IS NULL OR tickets.resolved_at < tickets.created_at)"
-)
-
-
 def _unresolved_complaint(db: Database):
     if db.source_views is None:  # our canonical tables: timestamps of one type (or one text form on SQLite)
-        return _UNRESOLVED_COMPLAINT_TICKETS
+        return sa.text(UNRESOLVED_COMPLAINT_TICKETS)
     # A mapped source may keep timestamps as text in mixed forms: compare them as times.
     return sa.and_(T.request_type == "complaint", sa.or_(T.resolved_at.is_(None), minutes_between(T.created_at, T.resolved_at) < 0))
 
