@@ -266,20 +266,25 @@ def main() -> None:
             bench_database(url, args)
 
 
-def bench_database(url: str, args) -> None:
-    import sqlalchemy as sa
-
-    app = create_app(Settings(today=args.today), url)
+def open_dashboard(url: str, today: dt.date):
+    """The app over `url`, its services, a signed-in English test client, every page's callbacks,
+    and the five changes of issue 5 (the city with most estates, the first estate)."""
+    app = create_app(Settings(today=today), url)
     freeze_startup_heap()  # as dashboard.wsgi and serve do
     services = app.server.extensions[EXTENSION]
     client = app.server.test_client()
     client.set_cookie("lang", "en")
-    by_page = page_callbacks(client)
     with app.server.app_context():
         estates = services.estates(services.scope())
-    city = estates["city"].value_counts().index[0]
-    estate = estates["estate_id"].iloc[0]
-    plan = changes(args.today, city, estate)
+    plan = changes(today, estates["city"].value_counts().index[0], estates["estate_id"].iloc[0])
+    return app, services, client, page_callbacks(client), estates, plan
+
+
+def bench_database(url: str, args) -> None:
+    import sqlalchemy as sa
+
+    app, services, client, by_page, estates, plan = open_dashboard(url, args.today)
+    city, estate = plan[1][2]["city"], plan[2][2]["estate"]
     from dashboard.pages import estates as estates_page
 
     from data_access import rollups

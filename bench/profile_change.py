@@ -17,11 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from filter_changes import PAGES, changes, page_callbacks, payload  # noqa: E402
+from filter_changes import PAGES, open_dashboard, payload  # noqa: E402
 
-from dashboard.app import create_app  # noqa: E402
-from dashboard.services import EXTENSION  # noqa: E402
-from data_access import Settings  # noqa: E402
 
 
 def main() -> None:
@@ -36,15 +33,8 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=260, help="how much of each query's SQL to show")
     args = parser.parse_args()
 
-    app = create_app(Settings(today=args.today), args.db)
-    services = app.server.extensions[EXTENSION]
-    client = app.server.test_client()
-    client.set_cookie("lang", "en")
-    by_page = page_callbacks(client)
-    with app.server.app_context():
-        estates = services.estates(services.scope())
-    city = estates["city"].value_counts().index[0]
-    plan = [c for c in changes(args.today, city, estates["estate_id"].iloc[0]) if args.change in c[0]]
+    app, services, client, by_page, _estates, plan = open_dashboard(args.db, args.today)
+    plan = [c for c in plan if args.change in c[0]]
     if args.query:
         plan = [(args.query, args.query, None)]
     for name, query, _spec in plan:
