@@ -37,13 +37,12 @@ import sqlalchemy as sa
 from .aggregates import (
     MEASURES, PERCENTILES, SURVEY_DIMENSIONS, TICKET_DIMENSIONS, _count_if, _in, _resolved_late, _valid_duration,
     count_aggregates, raw_survey_sums, raw_ticket_counts, survey_conditions, ticket_base, ticket_conditions,
+    unresolved_complaint,
 )
 from .database import Database
 from .filters import ALL, Filters, Scope
 from .rules import ServiceRules
-from .schema import (
-    ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, UNRESOLVED_COMPLAINT_TICKETS, estates, surveys, tickets,
-)
+from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, estates, surveys, tickets
 from .sqlfuncs import as_date, day_of, minutes_between, month_of, week_of, weekday_of
 
 # Histogram buckets: ratio 1.02 keeps the bucket middle within 1% (sqrt(1.02) = 1.00995).
@@ -69,8 +68,12 @@ class Rollup:
     # Engines whose percentiles come from this rollup's histograms (None: every engine).
     histogram_engines: tuple[str, ...] | None = None
 
+    def histogram_grains_on(self, dialect: str) -> tuple[str, ...]:
+        """The histogram grains built and read on this engine."""
+        return self.histogram_grains if self.histogram_engines is None or dialect in self.histogram_engines else ()
+
     def histograms_on(self, dialect: str) -> bool:
-        return self.histograms and (self.histogram_engines is None or dialect in self.histogram_engines)
+        return bool(self.histogram_grains_on(dialect))
 
     @property
     def histograms(self) -> bool:
@@ -599,7 +602,7 @@ def _unresolved_complaints(db: Database, filters: Filters, scope: Scope, by: Seq
     T = tickets.c
     rows = (
         sa.select(*[TICKET_DIMENSIONS[d](T).label(d) for d in by], T.ticket_id)
-        .where(*ticket_conditions(db.dialect, filters, scope), sa.text(UNRESOLVED_COMPLAINT_TICKETS))
+        .where(*ticket_conditions(db.dialect, filters, scope), unresolved_complaint(db))
         .subquery("unresolved")
     )
     keys = [rows.c[d] for d in by]
@@ -1021,7 +1024,7 @@ def _rebuild_from_source(conn: sa.Connection, db: Database, rules: ServiceRules,
             conn.execute(_survey_rows(db, rollup, grain, month))
         else:
             conn.execute(_ticket_rows(db, rules, rollup, grain, month))
-    histogram_grains = rollup.histogram_grains if rollup.histograms_on(db.dialect) else ()
+    histogram_grains = rollup.histogram_grains_on(db.dialect)
     for grain in ("day",) if "day" in histogram_grains else _fine(histogram_grains):
         conn.execute(_histogram_rows(db, rules, rollup, grain, month))
 
@@ -1050,7 +1053,7 @@ def _rebuild_coarse(conn: sa.Connection, db: Database, rollup: Rollup, grain: st
     after = STEPS[grain][0](first)
     table, histogram = TABLES[rollup.name]
     measures = TICKET_MEASURES if rollup.kind == "tickets" else SURVEY_MEASURES
-    histogram_grains = rollup.histogram_grains if rollup.histograms_on(db.dialect) else ()
+    histogram_grains = rollup.histogram_grains_on(db.dialect)
     for t, values, extra, grains in ((table, measures, (), rollup.grains), (histogram, ("tickets", "value_sum"), ("measure", "bucket"), histogram_grains)):
         if t is None or grain not in grains:
             continue
@@ -1066,9 +1069,7 @@ def _rebuild_coarse(conn: sa.Connection, db: Database, rollup: Rollup, grain: st
 
 def _coarse_periods(months: Iterable[dt.date], grain: str) -> list[dt.date]:
     """The first days of the quarters or years holding `months`."""
-    if grain == "year":
-        return sorted({dt.date(m.year, 1, 1) for m in months})
-    return sorted({dt.date(m.year, ((m.month - 1) // 3) * 3 + 1, 1) for m in months})
+    return sorted({_row_start(grain, m) for m in months})
 
 
 def _store_percentiles(conn: sa.Connection, rollup: Rollup, grain: str, month: dt.date) -> None:

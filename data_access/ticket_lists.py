@@ -9,11 +9,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.sql import visitors
 
-from .aggregates import _in, _valid_duration, ticket_conditions
+from .aggregates import _in, _valid_duration, ticket_conditions, unresolved_complaint
 from .database import Database, QueryTrace
 from .filters import Filters, Scope
 from .privacy import mask_name, mask_phone, mask_room
-from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, UNRESOLVED_COMPLAINT_TICKETS, estates, tickets
+from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, estates, tickets
 from .sqlfuncs import minutes_between, timestamp_bound
 
 T = tickets.c
@@ -34,19 +34,12 @@ def mask_personal(frame: pd.DataFrame, personal_data: bool) -> pd.DataFrame:
     return frame
 
 
-def _unresolved_complaint(db: Database):
-    if db.source_views is None:  # our canonical tables: timestamps of one type (or one text form on SQLite)
-        return sa.text(UNRESOLVED_COMPLAINT_TICKETS)
-    # A mapped source may keep timestamps as text in mixed forms: compare them as times.
-    return sa.and_(T.request_type == "complaint", sa.or_(T.resolved_at.is_(None), minutes_between(T.created_at, T.resolved_at) < 0))
-
-
 def _watchlist_conditions(db: Database, filters: Filters, scope: Scope, overdue_days: int) -> list:
     dialect = db.dialect
     end = timestamp_bound(dialect, filters.end_exclusive)
     cutoff = timestamp_bound(dialect, filters.end_exclusive - dt.timedelta(days=overdue_days))
     conditions = [
-        _unresolved_complaint(db),
+        unresolved_complaint(db),
         T.created_at < end,
         sa.or_(T.status.is_(None), T.status != "cancelled"),
         sa.or_(T.severity == "major", T.created_at < cutoff),
