@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import flask
+import orjson
 from dash import callback, no_update
 from plotly.io.json import to_json_plotly
 
@@ -60,7 +61,7 @@ def _cached(func, annotations):
         key = _key(svc, name, filters, comparison, scope, svc.personal_data(), others, notes)
         hit = svc.cache.get(key)
         if hit is not None:
-            return tuple(json.loads(zlib.decompress(hit)))
+            return tuple(orjson.loads(zlib.decompress(hit)))
         result = func(search, *others)
         if not _complete(result):
             return result
@@ -68,7 +69,7 @@ def _cached(func, annotations):
         # millisecond or two where unpickling Figures would validate them all over (20-60 ms).
         encoded = to_json_plotly(list(result))
         svc.cache.set(key, zlib.compress(encoded.encode(), 1), timeout=svc.settings.cache_seconds)
-        return tuple(json.loads(encoded))
+        return tuple(orjson.loads(encoded))
 
     return answer
 
