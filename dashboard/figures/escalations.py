@@ -217,23 +217,26 @@ def escalation_ladder(summary: pd.DataFrame, lang: str, *, titled: bool = False)
         )
         for label, n, s, p in zip(labels, steps, share, step)
     ]
+    # A funnel drawn as bars centred on zero: plotly's funnel trace is not in the partial
+    # plotly.js bundle the dashboard serves (dashboard/vendor.py), the look is the same.
     fig = go.Figure(
-        go.Funnel(
+        go.Bar(
             y=labels,
             x=steps,
+            base=[-n / 2 for n in steps],
+            orientation="h",
             text=[f"{i18n.number(n, lang)} · {i18n.percent(s, lang, 1)}" for n, s in zip(steps, share)],
-            textinfo="text",
             textposition="outside",
             cliponaxis=False,
-            connector={"fillcolor": "#eef0f3"},
             marker={"color": [ALL_TICKETS_COLOUR, *[LEVEL_COLOURS[n] for n in ESCALATION_LEVELS]]},
             hovertext=hover,
             hovertemplate="%{hovertext}<extra></extra>",
         )
     )
-    fig.update_yaxes(automargin=True)
+    fig.update_yaxes(automargin=True, autorange="reversed")
+    fig.update_xaxes(visible=False)
     base_layout(fig, title=title, legend=False)
-    fig.update_layout(margin={"r": 90})
+    fig.update_layout(margin={"r": 90}, bargap=0.25)
     return fig
 
 
