@@ -117,6 +117,9 @@ ROLLUPS = (
            histogram_engines=("sqlite", "mysql")),
     Rollup("survey_area", "surveys", ("service_area", "score"), DAYS_UP),
     Rollup("survey_city", "surveys", ("city", "service_area", "score"), WEEKS_UP),
+    # Per estate without the score: the league's and the heatmap's sums read a third of the rows
+    # (10M tickets: 2.0M rows against 5.3M; three years of 2,000 estates 150-200 ms -> 90 ms).
+    Rollup("survey_estate_totals", "surveys", ("estate_id", "service_area"), WEEKS_UP),
     Rollup("survey_estate", "surveys", ("estate_id", "service_area", "score"), WEEKS_UP),
     # Follow-up surveys by their ticket's first-reply bucket (satisfaction.score_by_first_reply).
     Rollup("survey_reply", "surveys", ("service_area", "reply_bucket"), DAYS_UP, requires=("reply_bucket",)),
