@@ -289,11 +289,12 @@ def test_callbacks_draw_the_selection(app, demo_db):
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_overdue_list_is_the_watch_list_past_30_days(app, demo_db, lang):
-    from dash_requests import find_by_id, texts
+    from dash_requests import find_by_id
 
     children, problem = call(app, "update_overdue", OCTOBER_LINK, lang)
     assert problem is None
-    shown = texts(find_by_id(serialised(children), "escalations-overdue-table"))
+    grid = find_by_id(serialised(children), "escalations-overdue-table")
+    shown = [str(value) for row in grid["props"]["rowData"] for value in row.values()]
     watch = complaint_watchlist(demo_db, OCTOBER, ALL, limit=10_000)
     overdue = watch[watch["days_open"] > 30]
     assert len(overdue) > 0
