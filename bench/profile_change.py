@@ -1,6 +1,6 @@
 """Where the cold time of one filter change goes: each callback of a page, and its slowest queries.
 
-    .venv/bin/python bench/profile_change.py --db URL [--change "city"] [--page response] [--today 2026-11-23]
+    .venv/bin/python bench/profile_change.py --db URL [--change "city"] [--page response] [--today 2026-11-23] [--cached]
 
 Same changes, pages and callbacks as bench/filter_changes.py (which says how they are posted);
 the result cache is cleared first, so every callback goes to the database. For each callback:
@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--heatmap", default="within_sla_pct", help="the Estates heatmap's figure (the page default unless given)")
     parser.add_argument("--top", type=int, default=8, help="slowest queries shown per page")
     parser.add_argument("--chars", type=int, default=260, help="how much of each query's SQL to show")
+    parser.add_argument("--cached", action="store_true", help="then post the page again, answered from the cache")
     args = parser.parse_args()
 
     app, services, client, by_page, _estates, plan = open_dashboard(args.db, args.today)
@@ -42,26 +43,31 @@ def main() -> None:
         for page in args.page or PAGES:
             with app.server.app_context():
                 services.cache.clear()
-            print(f"\n## {name} / {page}  ({query})")
-            queries = []
-            total = 0.0
-            for dep in by_page[page]:
-                services.db.trace.clear()
-                started = time.perf_counter()
-                response = client.post("/_dash-update-component", data=payload(dep, values), content_type="application/json")
-                seconds = time.perf_counter() - started
-                total += seconds
-                if response.status_code == 200:  # what a chained callback reads
-                    for cid, props in response.get_json()["response"].items():
-                        values.update({f"{cid}.{prop}": value for prop, value in props.items()})
-                traced = list(services.db.trace)
-                queries += [(t.seconds, t.rows, dep["output"][:40], t.sql) for t in traced]
-                print(f"  {seconds * 1000:8.0f} ms  {len(traced):3d} queries {sum(t.seconds for t in traced) * 1000:8.0f} ms  "
-                      f"HTTP {response.status_code}  {dep['output'][:70]}")
-            print(f"  {total * 1000:8.0f} ms  page total")
-            for seconds, rows, output, sql in sorted(queries, reverse=True)[: args.top]:
-                flat = " ".join(sql.split())
-                print(f"    {seconds * 1000:7.0f} ms {rows:7d} rows  [{output}]  {flat[:args.chars]}")
+            for attempt in ("cold", "cached") if args.cached else ("cold",):
+                print(f"\n## {name} / {page}, {attempt}  ({query})")
+                _post_page(args, services, client, by_page[page], dict(values))
+
+
+def _post_page(args, services, client, deps, values) -> None:
+    queries = []
+    total = 0.0
+    for dep in deps:
+        services.db.trace.clear()
+        started = time.perf_counter()
+        response = client.post("/_dash-update-component", data=payload(dep, values), content_type="application/json")
+        seconds = time.perf_counter() - started
+        total += seconds
+        if response.status_code == 200:  # what a chained callback reads
+            for cid, props in response.get_json()["response"].items():
+                values.update({f"{cid}.{prop}": value for prop, value in props.items()})
+        traced = list(services.db.trace)
+        queries += [(t.seconds, t.rows, dep["output"][:40], t.sql) for t in traced]
+        print(f"  {seconds * 1000:8.0f} ms  {len(traced):3d} queries {sum(t.seconds for t in traced) * 1000:8.0f} ms  "
+              f"HTTP {response.status_code}  {dep['output'][:70]}")
+    print(f"  {total * 1000:8.0f} ms  page total")
+    for seconds, rows, output, sql in sorted(queries, reverse=True)[: args.top]:
+        flat = " ".join(sql.split())
+        print(f"    {seconds * 1000:7.0f} ms {rows:7d} rows  [{output}]  {flat[:args.chars]}")
 
 
 if __name__ == "__main__":
