@@ -3,7 +3,8 @@
     .venv/bin/python bench/profile_change.py --db URL [--change "city"] [--page response] [--today 2026-11-23] [--cached]
 
 Same changes, pages and callbacks as bench/filter_changes.py (which says how they are posted);
-the result cache is cleared first, so every callback goes to the database. For each callback:
+the result cache is cleared first, so every callback goes to the database (with --cached the
+page is then posted again, answered from the cache). For each callback:
 its server time, how many queries it ran and their time; then the slowest queries of the page
 with the start of their SQL. A tool for finding the next thing to make faster, not a benchmark.
 """

@@ -91,7 +91,9 @@ class Rollup:
         return f"rollup_{self.name}"
 
 
-# Smallest first: a question takes the first rollup that keeps all its dimensions.
+# Smallest first: a question takes the first rollup that keeps all its dimensions. Names say
+# what a rollup keeps (estate_overall: per estate, areas summed; survey_estate_totals: per
+# estate and area, scores summed).
 # Fine grains only where rows stay few: days of every estate would be as many as the tickets.
 # Quarters and years (sums of months) let a question about years read a few rows per group
 # where months would give thirty-six: histograms above all, hundreds of buckets a row.

@@ -218,7 +218,7 @@ def escalation_ladder(summary: pd.DataFrame, lang: str, *, titled: bool = False)
         for label, n, s, p in zip(labels, steps, share, step)
     ]
     # A funnel drawn as bars centred on zero: plotly's funnel trace is not in the partial
-    # plotly.js bundle the dashboard serves (dashboard/vendor.py), the look is the same.
+    # plotly.js bundle the dashboard serves (assets/vendor/README.md); the look is the same.
     fig = go.Figure(
         go.Bar(
             y=labels,

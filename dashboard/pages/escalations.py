@@ -17,7 +17,7 @@ from data_access.ticket_lists import complaint_watchlist
 from .. import i18n, urlstate
 from ..components import create_card, create_graph
 from ..figures import escalations as figures
-from ..figures.estates import grid_locale
+from ..figures.estates import SHOW_TEXT
 from ..figures.response import trend_filters
 from ..filterbar import known_view, selection
 from ..output_cache import cached_callback, drawn_annotations
@@ -29,6 +29,7 @@ OVERDUE_ROWS = 200  # the oldest first; the Tickets page lists every one
 SUMMARY_CHARS = 30
 # Column widths (px) that fit the card at 1366 px in both languages; the summary takes the rest.
 WIDTHS = {"ticket": 80, "received": 88, "estate": 84, "area": 76, "severity": 72, "level": 104, "days": 60, "owner": 60}
+WITH_TEXT = ("received", "severity", "level", "days")  # shown as their `<field>__text`
 SHORT_LIST = 10  # rows a grid shows whole; a longer list scrolls inside 400 px
 ERROR_STORES = ("escalations-weekly", "escalations-where", "escalations-overdue")
 
@@ -100,19 +101,29 @@ def _overdue_table(frame: pd.DataFrame, fetched: int, lang: str, days: int) -> h
         (key, i18n.t(f"escalations.col_{key}", lang))
         for key in ("ticket", "received", "estate", "area", "severity", "level", "days", "owner", "summary")
     ]
+    # Each sortable column keeps its raw value (ISO date, days, level and severity by rank)
+    # with the text shown beside it, so a header click sorts by value, not by the text.
     rows = []
     for r in frame.itertuples():
         summary = r.summary if isinstance(r.summary, str) else ""
         level = int(r.escalation_level) if pd.notna(r.escalation_level) else 0
+        level = level if level in (0, 1, 2, 3) else 0
+        severity = r.severity if r.severity in SEVERITIES else "unclassified"
+        received = r.created_at.date() if pd.notna(r.created_at) else None
+        days_open = int(r.days_open) if pd.notna(r.days_open) else None
         rows.append(
             {
                 "ticket": r.ticket_id,
-                "received": i18n.date(r.created_at.date() if pd.notna(r.created_at) else None, lang, "short"),
+                "received": received.isoformat() if received else None,
+                "received__text": i18n.date(received, lang, "short"),
                 "estate": r.estate_name if isinstance(r.estate_name, str) else r.estate_id,
                 "area": _area_label(r.service_area, lang),
-                "severity": i18n.label("severity", r.severity if r.severity in SEVERITIES else "unclassified", lang),
-                "level": i18n.label("level", level if level in (0, 1, 2, 3) else 0, lang),
-                "days": i18n.number(r.days_open, lang, 0),
+                "severity": SEVERITIES.index(severity) if severity in SEVERITIES else -1,
+                "severity__text": i18n.label("severity", severity, lang),
+                "level": level,
+                "level__text": i18n.label("level", level, lang),
+                "days": days_open,
+                "days__text": i18n.number(days_open, lang, 0),
                 "owner": r.owner_name or "",
                 "summary": summary[:SUMMARY_CHARS] + ("…" if len(summary) > SUMMARY_CHARS else ""),
             }
@@ -128,12 +139,13 @@ def _overdue_table(frame: pd.DataFrame, fetched: int, lang: str, days: int) -> h
             {"field": key, "headerName": header}
             | ({"flex": 1, "minWidth": 110} if key == "summary" else {"width": WIDTHS[key]})
             | (wrapped if key in ("estate", "level", "summary") else {})
+            | ({"valueFormatter": SHOW_TEXT} if key in WITH_TEXT else {})
             for key, header in columns
         ],
         rowData=rows,
         defaultColDef={"resizable": True, "suppressHeaderMenuButton": True, "suppressMovable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
-        dashGridOptions={"localeText": grid_locale(lang), "animateRows": False, "rowHeight": 30,
-                         **({"domLayout": "autoHeight"} if len(rows) <= SHORT_LIST else {})},
+        dashGridOptions={"localeText": {"noRowsToShow": i18n.t("escalations.overdue_none", lang, days=days)},
+                         "animateRows": False, "rowHeight": 30, **({"domLayout": "autoHeight"} if len(rows) <= SHORT_LIST else {})},
         className="overdue-grid",
         style={"width": "100%"} if len(rows) <= SHORT_LIST else {"height": "400px", "width": "100%"},
     )

@@ -95,3 +95,17 @@ def test_clicking_an_estate_bar_narrows_the_view(page, dashboard_url):
     )
     assert plotted(page, "escalations-by-estate")[0]["customdata"] == [top_estate]
     assert 0 < ladder(page)[0] < everything[0]
+
+
+def test_overdue_list_sorts_by_days_not_by_text(page, dashboard_url):
+    """Days open shown as "1,095" sort as numbers: ascending puts the youngest first."""
+    open_page(page, dashboard_url + "/escalations")
+    cells = "() => [...document.querySelectorAll('#escalations-overdue-table .ag-center-cols-container .ag-row')]" \
+        ".sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))" \
+        ".map(row => row.querySelector('[col-id=\"days\"]').innerText)"
+    shown = page.evaluate(cells)
+    assert len(shown) > 2
+    page.locator("#escalations-overdue-table .ag-header-cell[col-id='days']").click()
+    page.wait_for_function(f"() => ({cells})()[0] !== {shown[0]!r}")
+    ascending = [int(text.replace(",", "")) for text in page.evaluate(cells)]
+    assert ascending == sorted(ascending) and ascending[0] < int(shown[0].replace(",", ""))
