@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import json
 from contextvars import copy_context
 from pathlib import Path
 
@@ -211,8 +210,7 @@ OCTOBER_LINK = "?period=custom&from=2026-10-01&to=2026-10-31"
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_page_callbacks_draw_the_selection(app, demo_db, lang):
     search = OCTOBER_LINK + "&city=杭州"
-    caption, packed, awaited, problem = call(app, "update_league", search, lang)
-    rows = [dict(zip(packed["fields"], values)) for values in packed["rows"]]  # as the browser unpacks them
+    caption, rows, awaited, problem = call(app, "update_league", search, lang)
     hangzhou = estate_list(demo_db, ALL).query("city == '杭州'")
     assert problem is None and {r["estate_id"] for r in rows} == set(hangzhou["estate_id"])
     assert i18n.number(len(hangzhou), lang) in caption
@@ -300,11 +298,3 @@ def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
 
     text = banner_template("en").replace("{detail}", problem)  # as the browser fills the shell's banner
     assert "30 s" in text
-
-
-def test_packed_rows_unpack_to_the_rows(demo_db):
-    rows = figures.league_rows(estate_league(demo_db, RULES, OCTOBER, ALL, medians=False), "zh", pending=("response_median",))
-    packed = figures.packed_rows(rows)
-    assert [dict(zip(packed["fields"], values)) for values in packed["rows"]] == rows
-    assert len(json.dumps(packed, ensure_ascii=False)) < 0.5 * len(json.dumps(rows, ensure_ascii=False))
-    assert figures.packed_rows([]) == {"fields": [], "rows": []}

@@ -55,7 +55,6 @@ def layout(**_query):
         [
             create_error_store("estates-league"),
             create_error_store("estates-medians"),
-            dcc.Store(id="estates-league-rows"),  # the table's rows, packed (figures.packed_rows)
             dcc.Store(id="estates-medians-for"),  # the query whose medians the table awaits
             dcc.Store(id="estates-medians"),
             create_error_store("estates-heatmap"),
@@ -91,7 +90,7 @@ def _filters(search):
 
 @cached_callback(
     Output("estates-caption", "children"),
-    Output("estates-league-rows", "data"),
+    Output("estates-league", "rowData"),
     Output("estates-medians-for", "data"),
     database_problem("estates-league"),
     Input("url", "search"),
@@ -107,8 +106,7 @@ def update_league(search, lang):
     except DataSourceError as exc:
         return no_update, no_update, no_update, str(exc)
     caption = i18n.t("estates.caption", lang, period=i18n.date_range(filters.start, filters.end, lang), count=i18n.number(len(league), lang))
-    rows = figures.league_rows(league, lang, pending=tuple(MEDIAN_COLUMNS))
-    return caption, figures.packed_rows(rows), _canonical(filters), None
+    return caption, figures.league_rows(league, lang, pending=tuple(MEDIAN_COLUMNS)), _canonical(filters), None
 
 
 @callback(
@@ -138,19 +136,6 @@ def fill_medians(awaited, lang):
 
 def _median_cells(db, rules, filters, scope, lang) -> dict:
     return figures.median_cells(estate_medians(db, rules, filters, scope), lang)
-
-
-# In the browser: the packed rows become the grid's rows.
-clientside_callback(
-    """
-    function(packed) {
-        if (!packed) { return window.dash_clientside.no_update; }
-        return packed.rows.map(values => Object.fromEntries(packed.fields.map((field, i) => [field, values[i]])));
-    }
-    """,
-    Output("estates-league", "rowData"),
-    Input("estates-league-rows", "data"),
-)
 
 
 # In the browser: the medians go into the rows on screen, unless the filters changed meanwhile.
