@@ -40,7 +40,7 @@ def demo_db(tmp_path_factory) -> Database:
 def test_columns_are_every_headline_figure_in_both_languages():
     for lang in ("en", "zh"):
         defs = figures.league_column_defs(lang, 15)
-        assert [d["field"] for d in defs] == [
+        assert [d["colId"] for d in defs] == [
             "name", "city", "households", "tickets", "per_1000_households", "within_target_pct", "response_median",
             "within_sla_pct", "resolution_median", "escalations", "escalation_rate_pct", "severity_major",
             "overdue_30d", "responses", "csat_pct", "mean_score", "follow_up_coverage_pct",
@@ -49,7 +49,8 @@ def test_columns_are_every_headline_figure_in_both_languages():
         for d in defs[2:]:
             assert d["filter"] == "agNumberColumnFilter"
             assert d["comparator"] == {"function": "estatesNullsLast"}
-            assert d["valueFormatter"] == figures.SHOW_TEXT
+            assert d["valueFormatter"] == figures.SHOW_NEXT
+            assert figures.ROW_FIELDS[int(d["field"])] == d["colId"] and figures.ROW_FIELDS[int(d["field"]) + 1] == d["colId"] + "__text"
     assert figures.league_column_defs("en", 15)[5]["headerName"] == "First reply within 15 min"
     assert figures.league_column_defs("zh", 20)[5]["headerName"] == "20分钟内首次响应率"
     assert figures.league_column_defs("zh", 15)[0]["headerName"] == "项目"
@@ -95,7 +96,7 @@ def test_null_figures_are_none_shown_as_a_dash_never_zero(demo_db):
         for field in ("within_target_pct", "response_median", "within_sla_pct", "resolution_median", "escalation_rate_pct"):
             assert row[field] is None and row[f"{field}__text"] == "—"  # ... a ratio or median is null
     import json
-    json.dumps(rows)  # plain JSON for the grid: no NaN, no numpy scalars
+    json.dumps(figures.grid_rows(rows))  # plain JSON for the grid: no NaN, no numpy scalars
 
 
 def test_grid_speaks_both_languages():
@@ -210,7 +211,8 @@ OCTOBER_LINK = "?period=custom&from=2026-10-01&to=2026-10-31"
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_page_callbacks_draw_the_selection(app, demo_db, lang):
     search = OCTOBER_LINK + "&city=杭州"
-    caption, rows, awaited, problem = call(app, "update_league", search, lang)
+    caption, arrays, awaited, problem = call(app, "update_league", search, lang)
+    rows = [dict(zip(figures.ROW_FIELDS, values, strict=True)) for values in arrays]
     hangzhou = estate_list(demo_db, ALL).query("city == '杭州'")
     assert problem is None and {r["estate_id"] for r in rows} == set(hangzhou["estate_id"])
     assert i18n.number(len(hangzhou), lang) in caption

@@ -31,7 +31,7 @@ def layout(**_query):
         defaultColDef={"sortable": True, "resizable": True, "floatingFilter": True, "wrapHeaderText": True, "autoHeaderHeight": True,
                        "suppressHeaderMenuButton": True},
         dashGridOptions={
-            "getRowId": {"function": "params.data.estate_id"},
+            "getRowId": {"function": "params.data[0]"},  # rows are arrays (figures.ROW_FIELDS), the estate first
             "localeText": figures.grid_locale(lang),
             "accentedSort": True,  # names sort by the language's collation (pinyin for Chinese)
             "animateRows": False,
@@ -106,7 +106,8 @@ def update_league(search, lang):
     except DataSourceError as exc:
         return no_update, no_update, no_update, str(exc)
     caption = i18n.t("estates.caption", lang, period=i18n.date_range(filters.start, filters.end, lang), count=i18n.number(len(league), lang))
-    return caption, figures.league_rows(league, lang, pending=tuple(MEDIAN_COLUMNS)), _canonical(filters), None
+    rows = figures.league_rows(league, lang, pending=tuple(MEDIAN_COLUMNS))
+    return caption, figures.grid_rows(rows), _canonical(filters), None
 
 
 @callback(
@@ -144,7 +145,8 @@ clientside_callback(
     """
     function(medians, rows, awaited) {
         if (!medians || !rows || JSON.stringify(medians.for) !== JSON.stringify(awaited)) { return window.dash_clientside.no_update; }
-        return {async: false, update: rows.map(row => Object.assign({}, row, medians.cells[row.estate_id] || medians.missing))};
+        const fill = (row, cells) => { const copy = row.slice(); for (const part in cells) { copy[medians.at[part]] = cells[part]; } return copy; };
+        return {async: false, update: rows.map(row => fill(row, medians.cells[row[0]] || medians.missing))};
     }
     """,
     Output("estates-league", "rowTransaction"),
