@@ -39,6 +39,11 @@ def create_graph(graph_id: str, lang: str, **kwargs) -> dcc.Graph:
     return dcc.Graph(id=graph_id, config=graph_config(lang), className="chart", **kwargs)
 
 
+# For a grid whose rows keep each raw value (sorted and filtered by) with its text beside it as
+# `<field>__text`: the grid shows the text.
+SHOW_TEXT = {"function": "params.data == null ? '' : params.data[params.colDef.field + '__text']"}
+
+
 def create_table(columns: list[tuple[str, str]], rows: list[dict], *, table_id: str | None = None, empty_text: str = "") -> html.Div:
     """A plain responsive table; `columns` is (key, header) pairs, rows hold display strings."""
     if not rows:

@@ -18,8 +18,6 @@ from data_access.schema import SERVICE_AREAS
 from .. import i18n
 from .common import base_layout, empty_figure
 
-# A grid of object rows (the Escalations overdue list) shows the text kept beside each raw value.
-SHOW_TEXT = {"function": "params.data == null ? '' : params.data[params.colDef.field + '__text']"}
 # Defined in assets/estates.js: dash-ag-grid accepts a comparator only as a named function.
 NULLS_LAST = {"function": "estatesNullsLast"}
 GRID_LOCALE_KEYS = (
@@ -71,7 +69,7 @@ TEXT_COLUMNS = (("name", "estates.col_estate", 150), ("city", "estates.col_city"
 # 1.7 MB as objects repeating 33 field names in every row. A column's `field` is its index;
 # a figure's text follows its value.
 ROW_FIELDS = ("estate_id", "name", "city", *[part for field, *_ in LEAGUE_COLUMNS for part in (field, f"{field}__text")])
-AT = {field: i for i, field in enumerate(ROW_FIELDS)}
+ROW_INDEX = {field: i for i, field in enumerate(ROW_FIELDS)}
 SHOW_NEXT = {"function": "params.data == null ? '' : params.data[Number(params.colDef.field) + 1]"}
 
 
@@ -79,7 +77,7 @@ def league_column_defs(lang: str, target_minutes: float) -> list[dict]:
     """Column definitions: estate pinned left, every figure sortable and filterable by its number."""
     defs = [
         {
-            "colId": field, "field": str(AT[field]), "headerName": i18n.t(key, lang), "minWidth": width, "width": width,
+            "colId": field, "field": str(ROW_INDEX[field]), "headerName": i18n.t(key, lang), "minWidth": width, "width": width,
             "filter": "agTextColumnFilter", "pinned": "left" if field == "name" else None,
             "cellClass": "league-estate" if field == "name" else None,
         }
@@ -87,7 +85,7 @@ def league_column_defs(lang: str, target_minutes: float) -> list[dict]:
     ]
     for field, key, kind, width in LEAGUE_COLUMNS:
         defs.append({
-            "colId": field, "field": str(AT[field]),
+            "colId": field, "field": str(ROW_INDEX[field]),
             "headerName": i18n.t(key, lang, target=f"{target_minutes:g}"),  # unused placeholders are ignored
             "type": "numericColumn", "filter": "agNumberColumnFilter", "width": width, "minWidth": 80,
             "valueFormatter": SHOW_NEXT, "comparator": NULLS_LAST, "cellClass": "league-number",
@@ -136,7 +134,7 @@ def median_cells(medians: pd.DataFrame | None, lang: str) -> dict:
             for part, value in ((field, _plain(record.get(field))), (f"{field}__text", _format(kinds[field], _plain(record.get(field)), lang)))
         }
     missing = {part: value for field in ("response_median", "resolution_median") for part, value in ((field, None), (f"{field}__text", i18n.MISSING))}
-    return {"cells": cells, "missing": missing, "at": {part: AT[part] for part in missing}}
+    return {"cells": cells, "missing": missing, "at": {part: ROW_INDEX[part] for part in missing}}
 
 
 def grid_locale(lang: str) -> dict:

@@ -15,9 +15,8 @@ from data_access.schema import SERVICE_AREAS, SEVERITIES
 from data_access.ticket_lists import complaint_watchlist
 
 from .. import i18n, urlstate
-from ..components import create_card, create_graph
+from ..components import SHOW_TEXT, create_card, create_graph
 from ..figures import escalations as figures
-from ..figures.estates import SHOW_TEXT
 from ..figures.response import trend_filters
 from ..filterbar import known_view, selection
 from ..output_cache import cached_callback, drawn_annotations
