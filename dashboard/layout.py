@@ -191,6 +191,33 @@ def create_error_store(page: str) -> dcc.Store:
     return dcc.Store(id={"type": "db-error", "page": page})
 
 
+def create_navigation_store(page: str) -> dcc.Store:
+    """Where a page's cross-filter callbacks (a click narrows the view) put the query string to
+    go to; the shell moves it into the URL. The callbacks' output lives in the page beside their
+    inputs: were it the URL itself, in the shell, Dash would call them as the page appears
+    (prevent_initial_call cannot hold when only the inputs are new) and every figure of the
+    page, listening to the URL, would wait for that round trip."""
+    return dcc.Store(id={"type": "go-to", "page": page})
+
+
+def navigation_target(page: str):
+    """The Output a page's cross-filter callback writes the new query string to."""
+    return Output({"type": "go-to", "page": page}, "data")
+
+
+clientside_callback(
+    """
+    function(_targets) {
+        const chosen = (window.dash_clientside.callback_context.triggered || []).find(t => t.value);
+        return chosen ? chosen.value : window.dash_clientside.no_update;
+    }
+    """,
+    Output("url", "search", allow_duplicate=True),
+    Input({"type": "go-to", "page": ALL}, "data"),
+    prevent_initial_call=True,
+)
+
+
 def database_problem(page: str):
     """The Output a page callback writes its DataSourceError message to (None when all is well)."""
     return Output({"type": "db-error", "page": page}, "data")

@@ -20,7 +20,7 @@ from ..figures import escalations as figures
 from ..figures.response import trend_filters
 from ..filterbar import known_view, selection
 from ..output_cache import cached_callback, drawn_annotations
-from ..layout import create_error_store, current_language, database_problem
+from ..layout import create_error_store, create_navigation_store, current_language, database_problem, navigation_target
 from ..services import services
 
 TOP_ESTATES = 15
@@ -43,6 +43,7 @@ def layout(**_query):
     return html.Div(
         [
             *[create_error_store(name) for name in ERROR_STORES],
+            create_navigation_store("escalations"),
             html.Div(id="escalations-caption", className="period-caption"),
             dbc.Row(
                 [
@@ -236,7 +237,7 @@ def update_overdue(search, lang):
 
 
 @callback(
-    Output("url", "search", allow_duplicate=True),
+    navigation_target("escalations"),
     Input("escalations-by-area", "clickData"),
     Input("escalations-by-estate", "clickData"),
     State("url", "search"),

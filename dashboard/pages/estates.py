@@ -17,7 +17,7 @@ from ..components import create_card, create_graph
 from ..figures import estates as figures
 from ..filterbar import known_view
 from ..output_cache import cached_callback
-from ..layout import create_error_store, current_language, database_problem
+from ..layout import create_error_store, create_navigation_store, current_language, database_problem, navigation_target
 from ..services import _canonical, services
 
 
@@ -54,6 +54,7 @@ def layout(**_query):
     return html.Div(
         [
             create_error_store("estates-league"),
+            create_navigation_store("estates"),
             create_error_store("estates-medians"),
             dcc.Store(id="estates-medians-for"),  # the query whose medians the table awaits
             dcc.Store(id="estates-medians"),
@@ -180,7 +181,7 @@ def _heatmap_data(svc, filters, scope, figure):
 
 
 @callback(
-    Output("url", "search", allow_duplicate=True),
+    navigation_target("estates"),
     Input("estates-league", "cellClicked"),
     Input("estates-heatmap", "clickData"),
     State("url", "search"),

@@ -16,7 +16,7 @@ from ..filterbar import known_view, selection
 from ..figures.overview import area_tickets
 from ..headlines import headlines
 from ..output_cache import cached_callback
-from ..layout import create_error_store, current_language, database_problem
+from ..layout import create_error_store, create_navigation_store, current_language, database_problem, navigation_target
 from ..attention import estates_needing_attention
 from ..report_download import create_report_buttons
 
@@ -25,6 +25,7 @@ def layout(**_query):
     return html.Div(
         [
             create_error_store("overview"),
+            create_navigation_store("overview"),
             create_error_store("overview-attention"),
             create_error_store("overview-watchlist"),
             html.Div([html.Div(id="overview-caption", className="period-caption"), create_report_buttons(lang)], className="overview-head"),
@@ -188,7 +189,7 @@ def update_watchlist(search, lang):
 
 
 @callback(
-    Output("url", "search", allow_duplicate=True),
+    navigation_target("overview"),
     Input("overview-area-chart", "clickData"),
     State("url", "search"),
     prevent_initial_call=True,

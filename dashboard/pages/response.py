@@ -21,7 +21,7 @@ from ..components import create_card, create_graph
 from ..figures import response as figures
 from ..filterbar import known_view, selection
 from ..output_cache import cached_callback, drawn_annotations
-from ..layout import create_error_store, current_language, database_problem
+from ..layout import create_error_store, create_navigation_store, current_language, database_problem, navigation_target
 from ..services import services
 
 # One callback per group of charts: the browser asks for them at once, so the page waits for
@@ -39,6 +39,7 @@ def layout(**_query):
     return html.Div(
         [
             *[create_error_store(name) for name in ERROR_STORES],
+            create_navigation_store("response"),
             html.Div(id="response-caption", className="period-caption"),
             dbc.Row(
                 [
@@ -153,7 +154,7 @@ def update_slow_hours(search, lang):
 
 
 @callback(
-    Output("url", "search", allow_duplicate=True),
+    navigation_target("response"),
     Input("response-sla-area", "clickData"),
     Input("response-sla-channel", "clickData"),
     State("url", "search"),

@@ -15,7 +15,7 @@ from ..components import create_card, create_graph
 from ..figures import satisfaction as figures
 from ..filterbar import known_view
 from ..output_cache import cached_callback, drawn_annotations
-from ..layout import create_error_store, current_language, database_problem
+from ..layout import create_error_store, create_navigation_store, current_language, database_problem, navigation_target
 from ..services import services
 
 GRAPHS = ("by-area", "trend", "dimensions", "distribution", "estates", "first-reply", "coverage")
@@ -31,6 +31,7 @@ def layout(**_query):
     return html.Div(
         [
             create_error_store("satisfaction"),
+            create_navigation_store("satisfaction"),
             html.Div(id="satisfaction-caption", className="period-caption"),
             dbc.Row(
                 [dbc.Col(card("satisfaction.by_area", "by-area"), lg=6), dbc.Col(card("satisfaction.trend", "trend"), lg=6)],
@@ -120,7 +121,7 @@ def update_satisfaction(search, lang):
 
 
 @callback(
-    Output("url", "search", allow_duplicate=True),
+    navigation_target("satisfaction"),
     *[Input(chart, "clickData") for chart in AREA_CHARTS],
     Input("satisfaction-estates", "clickData"),
     State("url", "search"),

@@ -16,7 +16,7 @@ from data_access.ticket_lists import iter_ticket_rows, ticket_codes, ticket_coun
 from .. import audit, i18n, urlstate
 from ..exports import MAX_EXPORT_ROWS, file_name, write_csv, write_xlsx
 from ..filterbar import known_view, selection
-from ..layout import current_language
+from ..layout import create_navigation_store, current_language, navigation_target
 from ..services import services
 from ..ticket_table import CROSS_FILTERS, as_sort_model, column_defs, grid_locale, grid_rows, sort_model
 
@@ -72,6 +72,7 @@ def layout(**_query):
     return html.Div(
         [
             dcc.Store(id="tickets-error"),
+            create_navigation_store("tickets"),
             dcc.Store(id="tickets-refreshed"),
             dcc.Download(id="tickets-download"),
             html.Div(id="tickets-caption", className="period-caption"),
@@ -220,7 +221,7 @@ def export_selection(_xlsx, _csv, search, include_cancelled, request, lang):
 
 
 @callback(
-    Output("url", "search", allow_duplicate=True),
+    navigation_target("tickets"),
     Input("tickets-grid", "cellClicked"),
     State("url", "search"),
     prevent_initial_call=True,
