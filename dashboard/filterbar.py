@@ -40,12 +40,12 @@ def dropdown_labels(lang: str) -> dict:
     return labels
 
 
-def _multi(control_id: str, label_key: str, options: list[dict], lang: str, placeholder_key: str = "filter.all"):
+def _multi(control_id: str, label_key: str, options: list[dict], lang: str, values: dict, placeholder_key: str = "filter.all"):
     return html.Div(
         [
             dbc.Label(i18n.t(label_key, lang), html_for=control_id, className="filter-label"),
             dcc.Dropdown(
-                id=control_id, options=options, multi=True, searchable=True,
+                id=control_id, options=options, value=values.get(control_id), multi=True, searchable=True,
                 placeholder=i18n.t(placeholder_key, lang), labels=dropdown_labels(lang),
             ),
         ],
@@ -53,7 +53,10 @@ def _multi(control_id: str, label_key: str, options: list[dict], lang: str, plac
     )
 
 
-def create_filter_bar(lang: str, estates) -> html.Div:
+def create_filter_bar(lang: str, estates, values: dict | None = None) -> html.Div:
+    """The filter bar; `values` (control_values) set its controls from the start when the
+    layout knows the page's URL, so no callback needs to."""
+    values = values or {}
     presets = [{"label": i18n.t(f"preset.{p}", lang), "value": p} for p in PRESETS]
     comparisons = [{"label": i18n.t(f"compare.{c}", lang), "value": c} for c in COMPARISONS]
     return html.Div(
@@ -61,7 +64,8 @@ def create_filter_bar(lang: str, estates) -> html.Div:
             html.Div(
                 [
                     dbc.Label(i18n.t("filter.period", lang), html_for="filter-period", className="filter-label"),
-                    dcc.Dropdown(id="filter-period", options=presets, clearable=False, searchable=False, labels=dropdown_labels(lang)),
+                    dcc.Dropdown(id="filter-period", options=presets, value=values.get("filter-period"), clearable=False, searchable=False,
+                                 labels=dropdown_labels(lang)),
                 ],
                 className="filter-item filter-narrow",
             ),
@@ -70,6 +74,8 @@ def create_filter_bar(lang: str, estates) -> html.Div:
                     dbc.Label(f"{i18n.t('filter.from', lang)} – {i18n.t('filter.to', lang)}", className="filter-label"),
                     dcc.DatePickerRange(
                         id="filter-dates",
+                        start_date=values.get("filter-dates", (None, None))[0],
+                        end_date=values.get("filter-dates", (None, None))[1],
                         display_format="YYYY-MM-DD",
                         first_day_of_week=1,
                         minimum_nights=0,
@@ -82,14 +88,16 @@ def create_filter_bar(lang: str, estates) -> html.Div:
             html.Div(
                 [
                     dbc.Label(i18n.t("filter.compare", lang), html_for="filter-compare", className="filter-label"),
-                    dcc.Dropdown(id="filter-compare", options=comparisons, clearable=False, searchable=False, labels=dropdown_labels(lang)),
+                    dcc.Dropdown(id="filter-compare", options=comparisons, value=values.get("filter-compare"), clearable=False, searchable=False,
+                                 labels=dropdown_labels(lang)),
                 ],
                 className="filter-item filter-narrow",
             ),
-            _multi("filter-estates", "filter.estates", estate_options(estates, lang), lang, "filter.estates_placeholder"),
-            _multi("filter-areas", "filter.areas", [{"label": i18n.area(a, lang), "value": a} for a in SERVICE_AREAS], lang),
-            _multi("filter-types", "filter.types", [{"label": i18n.label("type", t, lang), "value": t} for t in REQUEST_TYPES], lang),
-            _multi("filter-channels", "filter.channels", [{"label": i18n.label("channel", c, lang), "value": c} for c in TICKET_CHANNELS], lang),
+            _multi("filter-estates", "filter.estates", estate_options(estates, lang), lang, values, "filter.estates_placeholder"),
+            _multi("filter-areas", "filter.areas", [{"label": i18n.area(a, lang), "value": a} for a in SERVICE_AREAS], lang, values),
+            _multi("filter-types", "filter.types", [{"label": i18n.label("type", t, lang), "value": t} for t in REQUEST_TYPES], lang, values),
+            _multi("filter-channels", "filter.channels", [{"label": i18n.label("channel", c, lang), "value": c} for c in TICKET_CHANNELS], lang,
+                   values),
             html.Div(
                 dbc.Button(
                     [html.I(className="bi bi-arrow-counterclockwise me-1"), i18n.t("filter.reset", lang)],
@@ -143,6 +151,22 @@ def _view_from_controls(period, dates_start, dates_end, compare, estates, areas,
     )
 
 
+def control_values(view: urlstate.View, today: dt.date) -> dict:
+    """What each control of the bar shows for a view."""
+    start, end = view.period(today)
+    return {
+        "filter-period": view.preset,
+        "filter-dates": (start.isoformat(), end.isoformat()),
+        "filter-compare": view.compare,
+        "filter-estates": [CITY_PREFIX + c for c in view.cities] + list(view.estates),
+        "filter-areas": list(view.areas),
+        "filter-types": list(view.request_types),
+        "filter-channels": list(view.channels),
+    }
+
+
+# Not on the first load: the layout sets the controls from the URL (create_filter_bar's
+# `values`), or, where it could not tell the URL, the address bar's arrival in `url` calls this.
 @callback(
     Output("url", "search"),
     Output("filter-period", "value"),
@@ -163,6 +187,7 @@ def _view_from_controls(period, dates_start, dates_end, compare, estates, areas,
     Input("filter-types", "value"),
     Input("filter-channels", "value"),
     Input("filter-reset", "n_clicks"),
+    prevent_initial_call=True,
 )
 def sync_filters_and_url(search, period, start, end, compare, estates, areas, types, channels, _reset):
     triggered = ctx.triggered_id
@@ -173,17 +198,11 @@ def sync_filters_and_url(search, period, start, end, compare, estates, areas, ty
         view = known_view(search)
     else:
         view = _view_from_controls(period, start, end, compare, estates, areas, types, channels, triggered)
-    period_start, period_end = view.period(today)
     query = urlstate.to_query(view)
+    values = control_values(view, today)
     controls = (
-        view.preset,
-        period_start.isoformat(),
-        period_end.isoformat(),
-        view.compare,
-        [CITY_PREFIX + c for c in view.cities] + list(view.estates),
-        list(view.areas),
-        list(view.request_types),
-        list(view.channels),
+        values["filter-period"], *values["filter-dates"], values["filter-compare"], values["filter-estates"],
+        values["filter-areas"], values["filter-types"], values["filter-channels"],
     )
     # A link's own wording is kept (its notes stay visible); control changes write the canonical form.
     new_search = query if triggered not in (None, "url") and query != (search or "") else no_update

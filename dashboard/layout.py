@@ -2,6 +2,9 @@
 message banners, and the page itself under a loading indicator."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
 import dash
 import dash_bootstrap_components as dbc
 import flask
@@ -94,6 +97,55 @@ def _rollup_note(state, lang: str) -> str:
     return note
 
 
+@dataclass(frozen=True)
+class RequestedPage:
+    """The page the browser is showing, as its request for the layout names it (Referer)."""
+
+    location: dict  # a dcc.Location's props, equal to the browser's location
+    layout: object
+    title: str
+
+
+def _requested_page() -> RequestedPage | None:
+    """The page being opened, so the layout can carry it: otherwise the browser asks for it in
+    a second round trip (Dash's page router) before any figure is asked for. The Locations get
+    the browser's own address, so mounting them changes nothing and the router stays quiet.
+    None (the router draws the page, as usual) without a Referer, for an unknown path or a hash."""
+    if not flask.has_request_context() or not flask.request.referrer:
+        return None
+    address = urlsplit(flask.request.referrer)
+    if address.fragment or address.netloc != flask.request.host:
+        return None
+    path = "/" + dash.strip_relative_path(address.path or "/")
+    page = next((p for p in dash.page_registry.values() if p["path"] == path and not p.get("path_template")), None)
+    if page is None:
+        return None
+    search = f"?{address.query}" if address.query else ""
+    query = {key: values[-1] for key, values in parse_qs(address.query).items()}
+    layout = page["layout"](**query) if callable(page["layout"]) else page["layout"]
+    title = page["title"]() if callable(page["title"]) else page["title"]
+    location = {"pathname": address.path, "search": search, "hash": "", "href": flask.request.referrer}
+    return RequestedPage(location, layout, title)
+
+
+def _control_values(here: RequestedPage) -> dict:
+    return filterbar.control_values(filterbar.known_view(here.location["search"]), services().today())
+
+
+def page_container(here: RequestedPage | None):
+    """dash.page_container, holding the requested page already when it is known."""
+    if here is None:
+        return dash.page_container
+    return html.Div(
+        [
+            dcc.Location(id="_pages_location", refresh="callback-nav", **here.location),
+            html.Div(here.layout, id="_pages_content", disable_n_clicks=True),
+            dcc.Store(id="_pages_store", data={"title": here.title}),
+            html.Div(id="_pages_dummy", disable_n_clicks=True),
+        ]
+    )
+
+
 def shell() -> html.Div:
     lang = current_language()
     svc = services()
@@ -108,9 +160,13 @@ def shell() -> html.Div:
 
         estates = pd.DataFrame(columns=["estate_id", "name", "city", "region", "households"])
         data_as_of, db_problem = "", str(exc)
+    try:
+        here = _requested_page()
+    except DataSourceError:  # the banner says why; the router draws the page once the database answers
+        here = None
     return html.Div(
         [
-            dcc.Location(id="url", refresh=False),
+            dcc.Location(id="url", refresh=False, **(here.location if here else {})),
             dcc.Store(id="lang", data=lang),
             dcc.Store(id="db-error-template", data=banner_template(lang)),
             # While the database is unreachable, poll it; reload the page once it answers again.
@@ -118,7 +174,7 @@ def shell() -> html.Div:
             dcc.Interval(id="db-retry", interval=RETRY_SECONDS * 1000, disabled=not db_problem),
             _header(lang),
             html.Div(
-                [filterbar.create_filter_bar(lang, estates), html.Div(data_as_of, className="data-as-of", id="data-as-of")],
+                [filterbar.create_filter_bar(lang, estates, here and _control_values(here)), html.Div(data_as_of, className="data-as-of", id="data-as-of")],
                 className="filter-shell",
             ),
             dbc.Container(
@@ -130,7 +186,7 @@ def shell() -> html.Div:
                     ),
                     # While any callback of the page runs: the page stays visible, dimmed, under a spinner.
                     dcc.Loading(
-                        dash.page_container, type="dot", delay_show=300, color="#2563eb", id="page-loading",
+                        page_container(here), type="dot", delay_show=300, color="#2563eb", id="page-loading",
                         overlay_style={"visibility": "visible", "opacity": 0.55},
                     ),
                 ],

@@ -75,8 +75,24 @@ def test_garbage_in_the_url_still_answers(client):
 
 def test_area_click_narrows_the_url(client):
     result = post_callback(
-        client, "url", "search",
+        client, '{"page":"overview","type":"go-to"}', "data",
         {"overview-area-chart.clickData": {"points": [{"customdata": "greening"}]}, "url.search": "?period=last_month"},
         trigger="overview-area-chart.clickData",
     )
-    assert result["url.search"] == "?period=last_month&area=greening"
+    assert result["go-to:overview.data"] == "?period=last_month&area=greening"  # the shell moves it into the URL
+
+
+def test_the_layout_carries_the_page_it_is_asked_for(client):
+    """With the page's address (the Referer of the layout request) the layout holds the page and
+    the filter bar set from the URL; without it, Dash's router draws the page as usual."""
+    base = "http://localhost"
+    layout = client.get("/_dash-layout", headers={"Referer": f"{base}/estates?period=last_month&area=repair"}).get_json()
+    assert find_by_id(layout, "estates-league") is not None
+    assert find_by_id(layout, "filter-areas")["props"]["value"] == ["repair"]
+    assert find_by_id(layout, "filter-period")["props"]["value"] == "last_month"
+    assert find_by_id(layout, "url")["props"]["search"] == "?period=last_month&area=repair"
+    for referer in (None, f"{base}/nowhere", f"{base}/estates#top", "http://elsewhere.example/estates"):
+        layout = client.get("/_dash-layout", headers={"Referer": referer} if referer else {}).get_json()
+        assert find_by_id(layout, "estates-league") is None, referer
+        assert find_by_id(layout, "_pages_content") is not None
+        assert find_by_id(layout, "filter-areas")["props"].get("value") is None

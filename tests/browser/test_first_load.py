@@ -1,6 +1,7 @@
-"""A page's first load asks the server only for what it draws: no callback fires for a click
-that never happened, so nothing holds the page's figures back (they wait for every callback
-writing the URL they listen to)."""
+"""A page's first load asks the server only for what it draws: the layout carries the page and
+the filter bar set from the URL (no round trip for Dash's page router or the filter sync), and
+no callback fires for a click that never happened, so nothing holds the page's figures back
+(they wait for every callback writing the URL they listen to)."""
 from __future__ import annotations
 
 import pytest
@@ -27,3 +28,14 @@ def test_first_load_runs_no_click_callback(page, dashboard_url, path):
     properties = [i.get("property") for body in asked for i in _inputs(body)]
     assert "search" in properties  # the page's own figures were asked for
     assert not CLICKS & set(properties), f"{path}: a cross-filter callback ran on load"
+    outputs = " ".join(str(body.get("output")) for body in asked)
+    assert "_pages_content" not in outputs and "filter-period" not in outputs, outputs
+
+
+def test_url_sets_the_filter_bar_on_first_load(page, dashboard_url):
+    page.goto(dashboard_url + "/response?period=last_month&area=repair&channel=app")
+    wait_for_dash(page)
+    assert page.inner_text("#filter-areas").count("Repair") == 1
+    assert "App" in page.inner_text("#filter-channels")
+    assert "Last month" in page.inner_text("#filter-period")
+    assert page.title() != ""
