@@ -138,12 +138,13 @@ def _sla_hours(rules: ServiceRules):
     return sa.case(*whens, else_=sa.null())
 
 
-def ticket_base(dialect: str, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str]):
-    """The selected tickets with their derived measures, as a subquery."""
+def ticket_base(dialect: str, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, ticket_id: bool = False):
+    """The selected tickets with their derived measures, as a subquery (with each ticket's id
+    when asked: the rollups' staging groups by it)."""
     response_minutes = _valid_duration(minutes_between(T.created_at, T.first_response_at))
     resolution_hours = _valid_duration(minutes_between(T.created_at, T.resolved_at)) / 60.0
     followed_up = sa.exists(sa.select(sa.literal(1)).where(S.ticket_id == T.ticket_id))
-    columns = [TICKET_DIMENSIONS[d](T).label(d) for d in by]
+    columns = [TICKET_DIMENSIONS[d](T).label(d) for d in by] + ([T.ticket_id] if ticket_id else [])
     columns += [
         T.request_type,
         T.status,

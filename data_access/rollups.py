@@ -625,11 +625,11 @@ def _bucket(minutes):
     return sa.case((minutes < BUCKET_FLOOR_MINUTES, 0), else_=1 + scaled)
 
 
-def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], time_dim: str | None = None) -> list:
+def _raw_histograms(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str]) -> list:
     """Histogram rows (by..., measure, bucket, tickets, value_sum) straight from the tickets:
     one SELECT per measure, to be joined with UNION ALL (SQLite nests no compound selects)."""
 
-    dims = [*([time_dim] if time_dim else []), *by]
+    dims = list(by)
     base, _ = ticket_base(db.dialect, rules, filters, scope, dims)
     b = base.c
     selects = []
@@ -916,37 +916,94 @@ def _ticket_measures(b, rules: ServiceRules, cutoff) -> dict:
     return measures
 
 
-def _ticket_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, month: dt.date):
-    """INSERT ... SELECT of one month of a ticket rollup at one grain, from the tickets."""
+# --- a month's tickets, staged once for every ticket rollup ----------------------------------
+# Each ticket rollup used to read the month's tickets itself and work out ~35 conditions per
+# ticket (reply and resolution times, SLAs, whether it was surveyed): at 10M tickets about 3 s
+# per rollup and month, three times that with histograms. The stage holds every ticket of the
+# month once, its measures already 0 or 1 and its histogram buckets found, so a rollup's rows
+# are plain sums over it.
 
-    table, _ = TABLES[rollup.name]
-    base, cutoff = ticket_base(db.dialect, rules, _grain_span(month, grain), ALL, [grain, *rollup.dims])
+STAGE = "rollup_stage"
+
+
+def _stage_span(month: dt.date) -> Filters:
+    """The days of every row a month's rebuild writes: the month, and its last week's days in
+    the next month (a week belongs to the month of its Monday)."""
+    last_day = _next_month(month) - dt.timedelta(days=1)
+    return Filters(month, max(last_day, _grain_span(month, "week").end))
+
+
+def _stage_dims(rollups: Sequence[Rollup]) -> list[str]:
+    wanted = {d for r in rollups for d in r.dims}
+    return ["day", "week", "month", *sorted(wanted)]
+
+
+def _stage_month(conn: sa.Connection, db: Database, rules: ServiceRules, month: dt.date, rollups: Sequence[Rollup]) -> sa.Table:
+    """A temporary table of the month's tickets (one row each): the dimensions the rollups keep,
+    every TICKET_MEASURES column (0 or 1), and each histogram measure's value and bucket."""
+    dims = _stage_dims(rollups)
+    base, cutoff = ticket_base(db.dialect, rules, _stage_span(month), ALL, dims, ticket_id=True)
     b = base.c
-    time_dim = grain
     measures = _ticket_measures(b, rules, cutoff)
-    keys = [b[d] for d in rollup.dims]
+    # One ticket per group: the aggregates of the rollups give its own 0 or 1 (the same words
+    # as the raw queries, so the rollups cannot drift from them).
+    values = {"response": sa.func.max(b.response_minutes), "resolution": sa.func.max(b.resolution_hours) * 60.0}
+    histogram_columns = []
+    for measure, value in values.items():
+        bucket = sa.case((value.is_(None), sa.null()), else_=_bucket(value))  # no ln() of nothing: SQLite's raises
+        histogram_columns += [sa.cast(bucket, sa.Integer).label(f"{measure}_bucket"), value.label(f"{measure}_value")]
     select = sa.select(
-        sa.literal(grain).label("grain"),
-        _as_period(db, b[time_dim]).label("period"),
-        *keys,
-        *[sa.func.coalesce(measures[m], 0).label(m) for m in TICKET_MEASURES],
-    ).group_by(b[time_dim], *keys)
+        *[b[d] for d in dims], *[sa.func.coalesce(measures[m], 0).label(m) for m in TICKET_MEASURES], *histogram_columns
+    ).group_by(b.ticket_id, *[b[d] for d in dims])
+    stage = sa.Table(
+        STAGE,
+        sa.MetaData(),
+        *[sa.Column(d, sa.String(10) if d in ("day", "week", "month") else _dim_type(d)) for d in dims],
+        *[sa.Column(m, sa.Integer, nullable=False) for m in TICKET_MEASURES],
+        *[c for measure in values for c in (sa.Column(f"{measure}_bucket", sa.Integer), sa.Column(f"{measure}_value", sa.Float))],
+        prefixes=["TEMPORARY"],
+    )
+    stage.create(conn)
+    conn.execute(stage.insert().from_select([c.name for c in stage.columns], select))
+    return stage
+
+
+def _in_span(stage: sa.Table, month: dt.date, grain: str) -> list:
+    span = _grain_span(month, grain)
+    return [stage.c.day >= span.start.isoformat(), stage.c.day <= span.end.isoformat()]
+
+
+def _ticket_rows(db: Database, stage: sa.Table, rollup: Rollup, grain: str, month: dt.date):
+    """INSERT ... SELECT of one month of a ticket rollup at one grain, from the month's stage."""
+    table, _ = TABLES[rollup.name]
+    s = stage.c
+    keys = [s[d] for d in rollup.dims]
+    select = (
+        sa.select(
+            sa.literal(grain).label("grain"),
+            _as_period(db, s[grain]).label("period"),
+            *keys,
+            *[sa.func.coalesce(sa.func.sum(s[m]), 0).label(m) for m in TICKET_MEASURES],
+        )
+        .where(*_in_span(stage, month, grain))
+        .group_by(s[grain], *keys)
+    )
     return table.insert().from_select(["grain", "period", *rollup.dims, *TICKET_MEASURES], select)
 
 
-def _histogram_rows(db: Database, rules: ServiceRules, rollup: Rollup, grain: str, month: dt.date):
-
+def _histogram_rows(db: Database, stage: sa.Table, rollup: Rollup, grain: str, month: dt.date, measure: str):
+    """INSERT ... SELECT of one measure's histogram rows of a month at one grain, from the stage
+    (one statement per measure: MariaDB reads a temporary table once per statement)."""
     _, histogram = TABLES[rollup.name]
-    time_dim = grain
-    rows = sa.union_all(*_raw_histograms(db, rules, _grain_span(month, grain), ALL, rollup.dims, time_dim=time_dim)).subquery("hist")
-    select = sa.select(
-        sa.literal(grain).label("grain"),
-        _as_period(db, rows.c[time_dim]).label("period"),
-        *[rows.c[d] for d in rollup.dims],
-        rows.c.measure,
-        rows.c.bucket,
-        rows.c.tickets,
-        rows.c.value_sum,
+    s = stage.c
+    bucket, value = s[f"{measure}_bucket"], s[f"{measure}_value"]
+    keys = [s[d] for d in rollup.dims]
+    select = (
+        sa.select(
+            sa.literal(grain), _as_period(db, s[grain]), *keys, sa.literal(measure), bucket, sa.func.count(), sa.func.sum(value)
+        )
+        .where(*_in_span(stage, month, grain), value.is_not(None))
+        .group_by(s[grain], *keys, bucket)
     )
     return histogram.insert().from_select(["grain", "period", *rollup.dims, "measure", "bucket", "tickets", "value_sum"], select)
 
@@ -1019,9 +1076,9 @@ def _from_day_rows(db: Database, table: sa.Table, rollup: Rollup, grain: str, mo
     return table.insert().from_select(["grain", "period", *rollup.dims, *extra, *values], select)
 
 
-def _rebuild_from_source(conn: sa.Connection, db: Database, rules: ServiceRules, rollup: Rollup, month: dt.date) -> None:
-    """First pass over a month: drop its rows, then write what only the raw tables can give
-    (day rows, or every grain of a rollup that keeps no days)."""
+def _rebuild_from_source(conn: sa.Connection, db: Database, rollup: Rollup, month: dt.date, stage: sa.Table | None) -> None:
+    """First pass over a month: drop its rows, then write what only the raw tables (for ticket
+    rollups: the month's stage) can give (day rows, or every grain of a rollup that keeps no days)."""
     after = _next_month(month)
     for t in TABLES[rollup.name]:
         if t is not None:  # quarters and years stay until the third pass rewrites them from the months
@@ -1031,10 +1088,11 @@ def _rebuild_from_source(conn: sa.Connection, db: Database, rules: ServiceRules,
         if rollup.kind == "surveys":
             conn.execute(_survey_rows(db, rollup, grain, month))
         else:
-            conn.execute(_ticket_rows(db, rules, rollup, grain, month))
+            conn.execute(_ticket_rows(db, stage, rollup, grain, month))
     histogram_grains = rollup.histogram_grains_on(db.dialect)
     for grain in ("day",) if "day" in histogram_grains else _fine(histogram_grains):
-        conn.execute(_histogram_rows(db, rules, rollup, grain, month))
+        for measure in HISTOGRAM_MEASURES:
+            conn.execute(_histogram_rows(db, stage, rollup, grain, month, measure))
 
 
 def _rebuild_from_days(conn: sa.Connection, db: Database, rollup: Rollup, month: dt.date) -> None:
@@ -1151,10 +1209,23 @@ def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.
                     conn.execute(t.delete())
     forget_state(db)
     dirty = tuple(sorted({*dirty, *since_days}))
+    by_month: dict[dt.date, list[Rollup]] = {}
     for rollup, month in work:
-        with db.engine.begin() as conn:
-            _rebuild_from_source(conn, db, rules, rollup, month)
-        bar.update(1)
+        by_month.setdefault(month, []).append(rollup)
+    for month, rollups in sorted(by_month.items()):
+        staged = [r for r in rollups if r.kind == "tickets"]
+        with db.engine.connect() as conn:  # one connection: the stage is temporary, its own
+            stage = None
+            if staged:
+                with conn.begin():
+                    stage = _stage_month(conn, db, rules, month, staged)
+            for rollup in rollups:
+                with conn.begin():
+                    _rebuild_from_source(conn, db, rollup, month, stage)
+                bar.update(1)
+            if stage is not None:
+                with conn.begin():
+                    stage.drop(conn)
     for rollup, month in work:
         with db.engine.begin() as conn:
             _rebuild_from_days(conn, db, rollup, month)
