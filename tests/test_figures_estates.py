@@ -216,12 +216,12 @@ def test_the_page_callbacks_draw_the_selection(app, demo_db, lang):
     hangzhou = estate_list(demo_db, ALL).query("city == '杭州'")
     assert problem is None and {r["estate_id"] for r in rows} == set(hangzhou["estate_id"])
     assert i18n.number(len(hangzhou), lang) in caption
-    # The medians follow: pending in the first rows, then cells for exactly the question awaited,
-    # handed on resolved (a cached league may serve another link to the same question).
+    # The medians come apart: pending in the rows, cells named by the same question, resolved
+    # (a cached league may serve another link to the same question).
     assert awaited["start"] == "2026-10-01" and awaited["end"] == "2026-10-31"
     assert set(awaited["estates"]) == set(hangzhou["estate_id"])
     assert all(r["response_median"] is None and r["response_median__text"] == "…" for r in rows)
-    medians, problem = call(app, "fill_medians", awaited, lang, triggered="estates-medians-for.data")
+    medians, problem = call(app, "fill_medians", search, lang)
     assert problem is None and medians["for"] == awaited
     full = estate_league(demo_db, RULES, OCTOBER.narrowed(estates=hangzhou["estate_id"]), ALL)
     for record in full.to_dict("records"):
@@ -288,12 +288,10 @@ def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
     monkeypatch.setattr("dashboard.pages.estates.estate_medians", down)
     caption, rows, awaited, problem = call(app, "update_league", OCTOBER_LINK + "&type=praise", "en")
     assert caption is dash.no_update and rows is dash.no_update and awaited is dash.no_update and "30 s" in problem
-    awaited = {"start": "2026-10-01", "end": "2026-10-31", "estates": [], "areas": [], "channels": [], "types": ["praise"]}
-    medians, medians_problem = call(app, "fill_medians", awaited, "en", triggered="estates-medians-for.data")
+    medians, medians_problem = call(app, "fill_medians", OCTOBER_LINK + "&type=praise", "en")
     assert medians_problem == problem  # the banner says why, and the cells stop waiting
     assert medians["cells"] == {} and medians["missing"]["response_median__text"] == "—"
-    garbled, garbled_problem = call(app, "fill_medians", {"start": "yesterday"}, "en", triggered="estates-medians-for.data")
-    assert garbled is dash.no_update and garbled_problem is dash.no_update
+    assert medians["for"]["types"] == ["praise"] and medians["for"]["start"] == "2026-10-01"
     heatmap, heatmap_problem = call(app, "update_heatmap", OCTOBER_LINK + "&type=praise", "tickets", "en")
     assert heatmap is dash.no_update and heatmap_problem == problem
     from dashboard.layout import banner_template

@@ -2,14 +2,12 @@
 estate x service-area heatmap of one chosen figure."""
 from __future__ import annotations
 
-import datetime as dt
-
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from data_access import DataSourceError, Filters
+from data_access import DataSourceError
 from data_access.league import MEDIAN_COLUMNS, estate_league, estate_medians
 
 from .. import i18n, urlstate
@@ -56,7 +54,7 @@ def layout(**_query):
             create_error_store("estates-league"),
             create_navigation_store("estates"),
             create_error_store("estates-medians"),
-            dcc.Store(id="estates-medians-for"),  # the query whose medians the table awaits
+            dcc.Store(id="estates-medians-for"),  # the question the table's rows answer
             dcc.Store(id="estates-medians"),
             create_error_store("estates-heatmap"),
             html.Div(id="estates-caption", className="period-caption"),
@@ -98,9 +96,10 @@ def _filters(search):
     State("lang", "data"),
 )
 def update_league(search, lang):
-    """Every column but the medians, which follow (fill_medians): at a group's scale they cost
-    seconds over a long period, the rest of the table a fraction of one. The question they are
-    awaited for is handed on resolved (dates, not "last week"), as this output is cached."""
+    """Every column but the medians, which are asked for beside it (fill_medians): at a group's
+    scale they cost seconds over a long period, the rest of the table a fraction of one. The
+    question the rows answer is handed on resolved (dates, not "last week"), as this output is
+    cached, so only medians of that same question go into them."""
     try:
         svc, scope, _view, filters = _filters(search)
         league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)
@@ -114,46 +113,46 @@ def update_league(search, lang):
 @callback(
     Output("estates-medians", "data"),
     database_problem("estates-medians"),
-    Input("estates-medians-for", "data"),
+    Input("url", "search"),
     State("lang", "data"),
-    prevent_initial_call=True,
 )
-def fill_medians(awaited, lang):
-    """The medians of the question the table awaits them for, named by it. The user's scope
-    comes from the session, never from the browser's copy of the question."""
+def fill_medians(search, lang):
+    """The league's medians, worked out at the same time as the rest of the table (not after
+    it: the first load waits for the slower of the two, not for both), named by the question
+    they answer."""
     try:
-        filters = Filters(
-            dt.date.fromisoformat(awaited["start"]), dt.date.fromisoformat(awaited["end"]),
-            estates=awaited["estates"], areas=awaited["areas"], channels=awaited["channels"], request_types=awaited["types"],
-        )
-    except (TypeError, KeyError, ValueError):
-        return no_update, no_update  # not a question this page asked
-    svc = services()
+        svc, scope, _view, filters = _filters(search)
+    except DataSourceError as exc:
+        return no_update, str(exc)
     try:  # the cells themselves cached too: formatting thousands of estates' medians is no instant
-        cells = svc.cached("estate_median_cells", _median_cells, svc.db, svc.rules, filters, svc.scope(), lang)
+        cells = svc.cached("estate_median_cells", _median_cells, svc.db, svc.rules, filters, scope, lang)
     except DataSourceError as exc:  # the banner says why; the cells stop waiting
-        return {"for": awaited, **figures.median_cells(None, lang)}, str(exc)
-    return {"for": awaited, **cells}, None
+        return {"for": _canonical(filters), **figures.median_cells(None, lang)}, str(exc)
+    return {"for": _canonical(filters), **cells}, None
 
 
 def _median_cells(db, rules, filters, scope, lang) -> dict:
     return figures.median_cells(estate_medians(db, rules, filters, scope), lang)
 
 
-# In the browser: the medians go into the rows on screen, unless the filters changed meanwhile.
-# A synchronous transaction: an asynchronous one could land after the next question's rows.
+# In the browser: the medians go into the rows once both have arrived for the same question,
+# whichever came first. The rows are replaced whole (the grid keeps them by estate id), so no
+# change can land on another question's rows.
 clientside_callback(
     """
-    function(medians, rows, awaited) {
-        if (!medians || !rows || JSON.stringify(medians.for) !== JSON.stringify(awaited)) { return window.dash_clientside.no_update; }
+    function(medians, awaited, rows) {
+        if (!medians || !rows || !awaited || JSON.stringify(medians.for) !== JSON.stringify(awaited)) {
+            return window.dash_clientside.no_update;
+        }
         const fill = (row, cells) => { const copy = row.slice(); for (const part in cells) { copy[medians.at[part]] = cells[part]; } return copy; };
-        return {async: false, update: rows.map(row => fill(row, medians.cells[row[0]] || medians.missing))};
+        return rows.map(row => fill(row, medians.cells[row[0]] || medians.missing));
     }
     """,
-    Output("estates-league", "rowTransaction"),
+    Output("estates-league", "rowData", allow_duplicate=True),
     Input("estates-medians", "data"),
+    Input("estates-medians-for", "data"),
     State("estates-league", "rowData"),
-    State("estates-medians-for", "data"),
+    prevent_initial_call=True,
 )
 
 
