@@ -2,6 +2,7 @@
 message banners, and the page itself under a loading indicator."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,6 +17,7 @@ from . import filterbar, i18n
 from .auth import current_user
 from .services import services
 
+log = logging.getLogger(__name__)
 RETRY_SECONDS = 5
 NAV = ("overview", "response", "escalations", "satisfaction", "estates", "tickets")
 MORE = ("methodology", "quality", "annotations")  # reference pages, behind a "More" menu
@@ -110,11 +112,12 @@ def _requested_page() -> RequestedPage | None:
     """The page being opened, so the layout can carry it: otherwise the browser asks for it in
     a second round trip (Dash's page router) before any figure is asked for. The Locations get
     the browser's own address, so mounting them changes nothing and the router stays quiet.
-    None (the router draws the page, as usual) without a Referer, for an unknown path or a hash."""
+    None (the router draws the page, as usual) without a Referer or for an unknown path. A
+    Referer cut down to the site's root is caught in the browser (check_address)."""
     if not flask.has_request_context() or not flask.request.referrer:
         return None
     address = urlsplit(flask.request.referrer)
-    if address.fragment or address.netloc != flask.request.host:
+    if address.netloc != flask.request.host:
         return None
     path = "/" + dash.strip_relative_path(address.path or "/")
     page = next((p for p in dash.page_registry.values() if p["path"] == path and not p.get("path_template")), None)
@@ -124,8 +127,7 @@ def _requested_page() -> RequestedPage | None:
     query = {key: values[-1] for key, values in parse_qs(address.query).items()}
     layout = page["layout"](**query) if callable(page["layout"]) else page["layout"]
     title = page["title"]() if callable(page["title"]) else page["title"]
-    location = {"pathname": address.path, "search": search, "hash": "", "href": flask.request.referrer}
-    return RequestedPage(location, layout, title)
+    return RequestedPage({"pathname": address.path, "search": search}, layout, title)
 
 
 def _control_values(here: RequestedPage) -> dict:
@@ -162,12 +164,14 @@ def shell() -> html.Div:
         data_as_of, db_problem = "", str(exc)
     try:
         here = _requested_page()
-    except DataSourceError:  # the banner says why; the router draws the page once the database answers
+    except Exception:  # a page that fails to draw fails in the router, as before, not the whole shell
+        log.exception("could not draw the requested page into the layout; the router will")
         here = None
     return html.Div(
         [
             dcc.Location(id="url", refresh=False, **(here.location if here else {})),
             dcc.Store(id="lang", data=lang),
+            dcc.Store(id="address-corrected"),  # true when the browser's address overrode the layout's
             dcc.Store(id="db-error-template", data=banner_template(lang)),
             # While the database is unreachable, poll it; reload the page once it answers again.
             dcc.Store(id="db-recovered"),
@@ -234,6 +238,30 @@ clientside_callback(
     Output("nav-collapse", "is_open"),
     Input("nav-toggle", "n_clicks"),
     State("nav-collapse", "is_open"),
+)
+
+
+# Where the layout drew a page for an address the Referer gave (RequestedPage), check it is the
+# browser's: a Referer cut down to the site's root (a proxy's Referrer-Policy, a very long link)
+# would leave another page and the default filters on screen. Setting the address sets off the
+# router and the filter bar's sync, as a first load without a Referer does.
+clientside_callback(
+    """
+    function(_lang, pathname, search) {
+        const here = window.location;
+        if (!pathname || (here.pathname === pathname && here.search === (search || ''))) {
+            return window.dash_clientside.no_update;
+        }
+        const address = {pathname: here.pathname, search: here.search};
+        window.dash_clientside.set_props('_pages_location', address);
+        window.dash_clientside.set_props('url', address);
+        return true;
+    }
+    """,
+    Output("address-corrected", "data"),
+    Input("lang", "data"),
+    State("url", "pathname"),
+    State("url", "search"),
 )
 
 

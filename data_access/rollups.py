@@ -21,6 +21,7 @@ dirty day is answered from the raw tables until the next refresh, so a figure is
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -960,12 +961,18 @@ def _stage_month(conn: sa.Connection, db: Database, rules: ServiceRules, month: 
         sa.MetaData(),
         *[sa.Column(d, sa.String(10) if d in ("day", "week", "month") else _dim_type(d)) for d in dims],
         *[sa.Column(m, sa.Integer, nullable=False) for m in TICKET_MEASURES],
-        *[c for measure in values for c in (sa.Column(f"{measure}_bucket", sa.Integer), sa.Column(f"{measure}_value", sa.Float))],
+        *[c for measure in values for c in (sa.Column(f"{measure}_bucket", sa.Integer), sa.Column(f"{measure}_value", sa.Double))],
         prefixes=["TEMPORARY"],
     )
+    _drop_stage(conn)  # one left by a refresh that failed on this pooled connection
     stage.create(conn)
     conn.execute(stage.insert().from_select([c.name for c in stage.columns], select))
     return stage
+
+
+def _drop_stage(conn: sa.Connection) -> None:
+    temporary = " TEMPORARY" if conn.dialect.name in ("mysql", "mariadb") else ""
+    conn.execute(sa.text(f"DROP{temporary} TABLE IF EXISTS {STAGE}"))
 
 
 def _in_span(stage: sa.Table, month: dt.date, grain: str) -> list:
@@ -993,7 +1000,7 @@ def _ticket_rows(db: Database, stage: sa.Table, rollup: Rollup, grain: str, mont
 
 def _histogram_rows(db: Database, stage: sa.Table, rollup: Rollup, grain: str, month: dt.date, measure: str):
     """INSERT ... SELECT of one measure's histogram rows of a month at one grain, from the stage
-    (one statement per measure: MariaDB reads a temporary table once per statement)."""
+    (one statement per measure: MySQL/MariaDB cannot refer to a temporary table twice in one)."""
     _, histogram = TABLES[rollup.name]
     s = stage.c
     bucket, value = s[f"{measure}_bucket"], s[f"{measure}_value"]
@@ -1216,16 +1223,18 @@ def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.
         staged = [r for r in rollups if r.kind == "tickets"]
         with db.engine.connect() as conn:  # one connection: the stage is temporary, its own
             stage = None
-            if staged:
-                with conn.begin():
-                    stage = _stage_month(conn, db, rules, month, staged)
-            for rollup in rollups:
-                with conn.begin():
-                    _rebuild_from_source(conn, db, rollup, month, stage)
-                bar.update(1)
-            if stage is not None:
-                with conn.begin():
-                    stage.drop(conn)
+            try:
+                if staged:
+                    with conn.begin():
+                        stage = _stage_month(conn, db, rules, month, staged)
+                for rollup in rollups:
+                    with conn.begin():
+                        _rebuild_from_source(conn, db, rollup, month, stage)
+                    bar.update(1)
+            finally:
+                if staged:  # a broken connection takes its temporary table with it
+                    with contextlib.suppress(sa.exc.SQLAlchemyError), conn.begin():
+                        _drop_stage(conn)
     for rollup, month in work:
         with db.engine.begin() as conn:
             _rebuild_from_days(conn, db, rollup, month)

@@ -39,3 +39,24 @@ def test_url_sets_the_filter_bar_on_first_load(page, dashboard_url):
     assert "App" in page.inner_text("#filter-channels")
     assert "Last month" in page.inner_text("#filter-period")
     assert page.title() != ""
+
+
+def test_a_referer_cut_to_the_root_still_shows_the_address(page, dashboard_url):
+    """A proxy's Referrer-Policy (or a very long link) may cut the layout request's Referer down
+    to the site's root: the layout then draws the Overview, and the browser puts it right."""
+    address = dashboard_url + "/estates?period=last_month&area=repair"
+
+    def origin_only(route):  # as a proxy adding "Referrer-Policy: origin" would serve the page
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "referrer-policy": "origin"})
+
+    page.route(address, origin_only)
+    layouts = []
+    page.on("request", lambda r: layouts.append(r.headers.get("referer")) if r.url.endswith("/_dash-layout") else None)
+    page.goto(address)
+    wait_for_dash(page)
+    assert layouts == [dashboard_url + "/"]
+    assert page.locator("#estates-league").count() == 1 and page.locator("#overview-tiles").count() == 0
+    assert page.inner_text("#filter-areas").count("Repair") == 1
+    assert "Last month" in page.inner_text("#filter-period")
+    assert page.url.endswith("/estates?period=last_month&area=repair")
