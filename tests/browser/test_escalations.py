@@ -30,6 +30,13 @@ def open_page(page, url: str) -> None:
         arg=GRAPHS,
         timeout=30_000,
     )
+    # The overdue list's grid draws itself after its rows arrive (AG Grid renders asynchronously).
+    page.wait_for_function(
+        "() => { const table = document.querySelector('#escalations-overdue-table');"
+        " return !table || table.classList.contains('empty-note') || (!!table.querySelector('.ag-header-cell')"
+        " && !!table.querySelector('.ag-row, .ag-overlay-no-rows-wrapper')); }",
+        timeout=30_000,
+    )
 
 
 def plotted(page, graph: str) -> list[dict]:
