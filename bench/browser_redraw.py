@@ -34,20 +34,25 @@ new MutationObserver(() => { window.__lastChange = performance.now(); })
 """
 
 
+def serve_dashboard(db: str | None, today: dt.date | None):
+    """The dashboard on a free loopback port: (app, port, its cache, the server to shut down)."""
+    settings = Settings(today=today) if today else Settings()
+    app = create_app(settings, db or settings.embedded_db_url)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return app, port, app.server.extensions[EXTENSION].cache, server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", default=None, help="database URL (default: the embedded demo database)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
     args = parser.parse_args()
-    settings = Settings(today=args.today) if args.today else Settings()
-    app = create_app(settings, args.db or settings.embedded_db_url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    cache = app.server.extensions[EXTENSION].cache
+    app, port, cache, server = serve_dashboard(args.db, args.today)
 
     from playwright.sync_api import sync_playwright
 

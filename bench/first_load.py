@@ -9,18 +9,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import socket
 import statistics
-import threading
 
-from werkzeug.serving import make_server
+from browser_redraw import IDLE, LAST_CHANGE, PAGES, serve_dashboard
 
-from browser_redraw import LAST_CHANGE, PAGES
-from dashboard.app import create_app
-from dashboard.services import EXTENSION
-from data_access import Settings
-
-IDLE = "() => !document.querySelector('[data-dash-is-loading=\"true\"]')"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -31,14 +23,7 @@ def main() -> None:
     parser.add_argument("--today", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--period", default="last_4_weeks")
     args = parser.parse_args()
-    settings = Settings(today=args.today) if args.today else Settings()
-    app = create_app(settings, args.db or settings.embedded_db_url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    cache = app.server.extensions[EXTENSION].cache
+    app, port, cache, server = serve_dashboard(args.db, args.today)
 
     from playwright.sync_api import sync_playwright
 
