@@ -113,7 +113,7 @@ def _requested_page() -> RequestedPage | None:
     a second round trip (Dash's page router) before any figure is asked for. The Locations get
     the browser's own address, so mounting them changes nothing and the router stays quiet.
     None (the router draws the page, as usual) without a Referer or for an unknown path. A
-    Referer cut down to the site's root is caught in the browser (check_address)."""
+    Referer cut down to the site's root is caught in the browser (the address check below)."""
     if not flask.has_request_context() or not flask.request.referrer:
         return None
     address = urlsplit(flask.request.referrer)
