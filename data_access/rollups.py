@@ -369,43 +369,64 @@ STEPS = {
 
 
 def segments(start: dt.date, end: dt.date, grains: Sequence[str], cuts: Iterable[dt.date] = ()) -> list[Segment]:
-    """[start, end] cut at `cuts`, then tiled by the coarsest rows the rollup keeps: whole
-    years, quarters, months, then whole weeks, then days (raw tickets where it keeps no day rows)."""
+    """[start, end] cut at `cuts`, then tiled by whole rows of the rollup's grains and single days
+    (day rows, or raw tickets where it keeps no days): the fewest raw days, then the fewest rows."""
+    return list(_segments(start, end, tuple(sorted(set(grains))), tuple(sorted(set(cuts)))))
+
+
+@functools.lru_cache(maxsize=4096)  # a page plans the same period for many queries
+def _segments(start: dt.date, end: dt.date, grains: tuple[str, ...], cuts: tuple[dt.date, ...]) -> tuple[Segment, ...]:
     bounds = sorted({start, end + dt.timedelta(days=1), *[c for c in cuts if start < c <= end]})
     out: list[Segment] = []
-
-    def tile(a: dt.date, b: dt.date, grains: list[str]) -> None:
-        """Cover [a, b) with rows of grains[0], what is left by the finer grains."""
-        if b <= a:
-            return
-        if not grains:
-            out.append(Segment("raw", a, b - dt.timedelta(days=1)))
-            return
-        grain, finer = grains[0], grains[1:]
-        if grain == "day":
-            out.append(Segment("day", a, b - dt.timedelta(days=1)))
-            return
-        step, starts = STEPS[grain]
-        first = a if starts(a) else step(a)
-        if step(first) > b:  # no whole row fits
-            tile(a, b, finer)
-            return
-        tile(a, first, finer)
-        while step(first) <= b:
-            out.append(Segment(grain, first, step(first) - dt.timedelta(days=1)))
-            first = step(first)
-        tile(first, b, finer)
-
-    order = [g for g in ("year", "quarter", "month", "week", "day") if g in grains]
     for a, b in zip(bounds, bounds[1:]):
-        tile(a, b, order)
+        out += _tile(a, b, grains)
     merged: list[Segment] = []  # neighbours of one source read as one range: a shorter WHERE
     for s in out:
         if merged and merged[-1].source == s.source and merged[-1].last + dt.timedelta(days=1) == s.first:
             merged[-1] = Segment(s.source, merged[-1].first, s.last)
         else:
             merged.append(s)
-    return merged
+    return tuple(merged)
+
+
+# One raw day costs about as much as this many rollup rows (per estate at 10M: a day's tickets
+# ~50 ms where one more period's rows of every estate take ~5 ms).
+RAW_DAY_ROWS = 8
+
+
+def _tile(a: dt.date, b: dt.date, grains: tuple[str, ...]) -> list[Segment]:
+    """Cover [a, b) with whole rows and single days, the cheapest path over the days: a raw day
+    (that day's tickets) costs as much as RAW_DAY_ROWS rows. Coarsest first is not always
+    cheapest: a period from a Thursday in late November leaves that month's last eight days
+    raw, where weeks running on through December leave four."""
+    n = (b - a).days
+    one_day = "day" if "day" in grains else "raw"
+    rows = [g for g in ("year", "quarter", "month", "week") if g in grains]
+    best: list[tuple[int, int, int, str] | None] = [None] * (n + 1)  # (cost, raw days, from, source)
+    best[0] = (0, 0, -1, "")
+    for i in range(n):
+        if best[i] is None:
+            continue
+        cost, raw = best[i][0], best[i][1]
+        day = a + dt.timedelta(days=i)
+        steps = [(i + 1, one_day, raw + (one_day == "raw"))]
+        for grain in rows:
+            step, starts = STEPS[grain]
+            if starts(day):
+                j = (step(day) - a).days
+                if j <= n:
+                    steps.append((j, grain, raw))
+        for j, source, raw_after in steps:
+            candidate = (cost + 1 + RAW_DAY_ROWS * (raw_after - raw), raw_after, i, source)
+            if best[j] is None or candidate[:2] < best[j][:2]:
+                best[j] = candidate
+    out: list[Segment] = []
+    j = n
+    while j > 0:
+        _, _, i, source = best[j]
+        out.append(Segment(source, a + dt.timedelta(days=i), a + dt.timedelta(days=j - 1)))
+        j = i
+    return out[::-1]
 
 
 def _needed(filters: Filters, scope: Scope, by: Sequence[str], *, surveys_only: bool) -> tuple[set[str], set[str]] | None:

@@ -218,6 +218,16 @@ def test_segments_tile_the_period_once(start, length, cuts, grains):
         assert any(part.source == "year" for part in parts)
 
 
+def test_a_period_leaves_the_fewest_raw_days_worth_reading():
+    """From a Thursday in late November, weeks running on through December leave four days to
+    the tickets where coarsest-first tiling (December as a month) left eight; a single raw day
+    is kept where avoiding it would take many more rows (25 weeks instead of two quarters)."""
+    parts = rollups.segments(D(2023, 11, 23), D(2026, 11, 22), ["week", "month", "quarter", "year"])
+    raw_days = [(p.first, p.last) for p in parts if p.source == "raw"]
+    assert raw_days == [(D(2023, 11, 23), D(2023, 11, 26)), (D(2026, 11, 1), D(2026, 11, 1))]
+    assert ("year", D(2024, 1, 1), D(2025, 12, 31)) in [(p.source, p.first, p.last) for p in parts]
+
+
 # --- changed days ----------------------------------------------------------------------
 def shell_note(db, tmp_path) -> str:
     """The "data up to" note of the dashboard's shell, in English."""
