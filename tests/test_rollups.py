@@ -338,6 +338,12 @@ def test_whole_cities_are_answered_from_the_city_rollups(rolled_db, raw_only, se
         assert used == whole, by
         key = list(by)
         assert rolled.sort_values(key).reset_index(drop=True).astype(str).equals(raw.sort_values(key).reset_index(drop=True).astype(str)), by
+    by = ["weekday", "hour"]  # the Response page's map of first replies
+    args = (rolled_db, filters, Scope.everything(), RULES.first_response_target_minutes, by)
+    rolled, used = read_city_rollups(rolled_db, first_reply_attainment, *args)
+    raw = raw_only(first_reply_attainment, *args)
+    assert used == whole
+    assert rolled.sort_values(by).reset_index(drop=True).astype(str).equals(raw.sort_values(by).reset_index(drop=True).astype(str))
     by = ["week", "service_area"]
     rolled = aggregates.ticket_percentiles(rolled_db, RULES, filters, Scope.everything(), by).set_index(by).sort_index()
     raw = raw_only(aggregates.ticket_percentiles, rolled_db, RULES, filters, Scope.everything(), by).set_index(by).sort_index()
