@@ -5,9 +5,9 @@ Callers never see them. `ticket_counts`, `ticket_percentiles` and `survey_summar
 `plan_tickets` / `plan_surveys` whether a rollup answers the question (it keeps every
 dimension the question filters or groups by, it was built with today's service rules, and no
 day of the period changed since the last refresh); if so they read it, else the raw tables.
-A period is tiled by the coarsest rows that fit (whole years, quarters, months, then whole
-weeks, then days, or the raw tickets where a rollup keeps no days), so any closed date range is
-answered exactly. Rollups per city answer questions about whole cities' estates.
+A period is tiled by whole rows (years, quarters, months, weeks, days) and, where a rollup
+keeps no days, a few days of raw tickets, choosing the cheapest cover, so any closed date range
+is answered exactly. Rollups per city answer questions about whole cities' estates.
 
 Counts are exact sums. Percentiles come from log-scale histograms: a value v > 0.01 minute
 falls in bucket 1 + floor(ln(v / 0.01) / ln(1.02)), whose geometric middle is within 1% of
