@@ -373,7 +373,7 @@ STEPS = {
 
 def segments(start: dt.date, end: dt.date, grains: Sequence[str], cuts: Iterable[dt.date] = ()) -> list[Segment]:
     """[start, end] cut at `cuts`, then tiled by whole rows of the rollup's grains and single days
-    (day rows, or raw tickets where it keeps no days): the fewest raw days, then the fewest rows."""
+    (day rows, or raw tickets where it keeps no days): the cheapest cover (`_tile`)."""
     return list(_segments(start, end, tuple(sorted(set(grains))), tuple(sorted(set(cuts)))))
 
 
@@ -382,7 +382,7 @@ def _segments(start: dt.date, end: dt.date, grains: tuple[str, ...], cuts: tuple
     bounds = sorted({start, end + dt.timedelta(days=1), *[c for c in cuts if start < c <= end]})
     out: list[Segment] = []
     for a, b in zip(bounds, bounds[1:]):
-        out += _tile(a, b, grains)
+        out += _tile_long(a, b, grains)
     merged: list[Segment] = []  # neighbours of one source read as one range: a shorter WHERE
     for s in out:
         if merged and merged[-1].source == s.source and merged[-1].last + dt.timedelta(days=1) == s.first:
@@ -395,6 +395,17 @@ def _segments(start: dt.date, end: dt.date, grains: tuple[str, ...], cuts: tuple
 # One raw day costs about as much as this many rollup rows (per estate at 10M: a day's tickets
 # ~50 ms where one more period's rows of every estate take ~5 ms).
 RAW_DAY_ROWS = 8
+
+
+def _tile_long(a: dt.date, b: dt.date, grains: tuple[str, ...]) -> list[Segment]:
+    """`_tile`, with the whole years more than a year from either end taken as year rows
+    directly: the cheapest cover holds them anyway, and a span from 1970 (the complaints watch
+    list) would otherwise walk twenty thousand days."""
+    first, last = dt.date(a.year + 2, 1, 1), dt.date(b.year - 1, 1, 1)
+    if "year" not in grains or first >= last:
+        return _tile(a, b, grains)
+    years = [Segment("year", dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in range(first.year, last.year)]
+    return [*_tile(a, first, grains), *years, *_tile(last, b, grains)]
 
 
 def _tile(a: dt.date, b: dt.date, grains: tuple[str, ...]) -> list[Segment]:
@@ -712,7 +723,9 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
     if db.dialect == "sqlite":
         # Rows from an embedded database cost no network, and ranking them in pandas beats
         # SQLite's window sorts (per estate over three years at 1M: 42k buckets, ~20% faster).
-        return percentiles_from_ranked(rank_in_python(db.frame(_summed(parts, by)), by), by)
+        out = percentiles_from_ranked(rank_in_python(db.frame(_summed(parts, by)), by), by)
+        out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
+        return out
     return percentiles_from_ranked(db.frame(_ranked(parts, by)), by)
 
 
@@ -1298,10 +1311,11 @@ def refresh(db: Database, rules: ServiceRules, *, full: bool = False, since: dt.
                     with conn.begin():
                         _rebuild_from_source(conn, db, rollup, month, stages[rollup.kind])
                     bar.update(1)
-            finally:  # a broken connection takes its temporary tables with it
-                with contextlib.suppress(sa.exc.SQLAlchemyError), conn.begin():
-                    for stage in stages.values():
-                        _drop_stage(conn, stage.name)
+            finally:  # also a stage whose filling failed; a broken connection takes them with it
+                for kind, name in (("tickets", STAGE), ("surveys", SURVEY_STAGE)):
+                    if kind in kinds:
+                        with contextlib.suppress(sa.exc.SQLAlchemyError), conn.begin():
+                            _drop_stage(conn, name)
     for rollup, month in work:
         with db.engine.begin() as conn:
             _rebuild_from_days(conn, db, rollup, month)
