@@ -34,6 +34,9 @@ new MutationObserver(() => { window.__lastChange = performance.now(); })
 """
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
 def serve_dashboard(db: str | None, today: dt.date | None):
     """The dashboard on a free loopback port: (app, port, its cache, the server to shut down)."""
     settings = Settings(today=today) if today else Settings()
@@ -59,7 +62,7 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            args=CHROMIUM_ARGS,
         )
         page = browser.new_page(viewport={"width": 1366, "height": 768})
         page.add_init_script(LAST_CHANGE)

@@ -11,9 +11,7 @@ import argparse
 import datetime as dt
 import statistics
 
-from browser_redraw import IDLE, LAST_CHANGE, PAGES, serve_dashboard
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+from browser_redraw import CHROMIUM_ARGS, IDLE, LAST_CHANGE, PAGES, serve_dashboard
 
 
 def main() -> None:

@@ -384,19 +384,25 @@ def survey_summary(db: Database, filters: Filters, scope: Scope, by: Sequence[st
     return add_survey_ratios(sums)
 
 
+def survey_aggregates(c) -> list:
+    """Every SURVEY_SUMS column as an aggregate over survey columns `c` (the surveys table, or
+    the refresh's stage of them: the same words, so the rollups cannot drift from the raw sums)."""
+    aggregates = [
+        sa.func.count().label("surveys"),
+        sa.func.count(c.score).label("responses"),
+        sa.func.coalesce(sa.func.sum(c.score), 0).label("score_sum"),
+        sa.func.coalesce(_count_if(c.score >= 4), 0).label("csat"),
+    ]
+    for d in SATISFACTION_DIMENSIONS:
+        aggregates += [sa.func.coalesce(sa.func.sum(c[d]), 0).label(f"{d}_sum"), sa.func.count(c[d]).label(f"{d}_n")]
+    return aggregates
+
+
 def raw_survey_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
     """The sums and counts behind `survey_summary`, from the surveys table itself."""
     by = list(by)
     keys = [SURVEY_DIMENSIONS[d](S).label(d) for d in by]
-    aggregates = [
-        sa.func.count().label("surveys"),
-        sa.func.count(S.score).label("responses"),
-        sa.func.sum(S.score).label("score_sum"),
-        _count_if(S.score >= 4).label("csat"),
-    ]
-    for d in SATISFACTION_DIMENSIONS:
-        aggregates += [sa.func.sum(S[d]).label(f"{d}_sum"), sa.func.count(S[d]).label(f"{d}_n")]
-    statement = sa.select(*keys, *aggregates).where(*survey_conditions(db.dialect, filters, scope))
+    statement = sa.select(*keys, *survey_aggregates(S)).where(*survey_conditions(db.dialect, filters, scope))
     if keys:
         statement = statement.group_by(*[SURVEY_DIMENSIONS[d](S) for d in by])
     frame = db.frame(statement)

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 # aggregates imports this module only inside its functions, so this import is not circular.
 from .aggregates import (
     MEASURES, PERCENTILES, SURVEY_DIMENSIONS, TICKET_DIMENSIONS, _count_if, _in, _resolved_late, _valid_duration,
-    count_aggregates, raw_survey_sums, raw_ticket_counts, survey_conditions, ticket_base, ticket_conditions,
+    count_aggregates, raw_survey_sums, raw_ticket_counts, survey_aggregates, survey_conditions, ticket_base, ticket_conditions,
     unresolved_complaint,
 )
 from .database import Database
@@ -1113,15 +1113,7 @@ def _survey_rows(db: Database, stage: sa.Table, rollup: Rollup, grain: str, mont
     """INSERT ... SELECT of a survey rollup's rows at one grain for one month, from the stage."""
     table, _ = TABLES[rollup.name]
     s = stage.c
-    sums = {
-        "surveys": sa.func.count(),
-        "responses": sa.func.count(s.score),
-        "score_sum": sa.func.coalesce(sa.func.sum(s.score), 0),
-        "csat": sa.func.coalesce(_count_if(s.score >= 4), 0),
-    }
-    for d in SATISFACTION_DIMENSIONS:
-        sums[f"{d}_sum"] = sa.func.coalesce(sa.func.sum(s[d]), 0)
-        sums[f"{d}_n"] = sa.func.count(s[d])
+    sums = {c.name: c for c in survey_aggregates(s)}
     keys = [s[d] for d in rollup.dims]
     ticketed = [s.reply_bucket.is_not(None)] if "reply_bucket" in rollup.dims else []
     select = (
