@@ -40,6 +40,7 @@ from .aggregates import (
     count_aggregates, raw_survey_sums, raw_ticket_counts, survey_aggregates, survey_conditions, ticket_base, ticket_conditions,
     unresolved_complaint,
 )
+from . import histograms
 from .database import Database
 from .filters import ALL, Filters, Scope
 from .rules import ServiceRules
@@ -66,15 +67,14 @@ class Rollup:
     histogram_grains: tuple[str, ...] = ()  # none: no percentiles from this rollup
     # Dimensions a question must group by to use this rollup: it holds only some rows.
     requires: tuple[str, ...] = ()
-    # Engines whose percentiles come from this rollup's histograms (None: every engine).
-    histogram_engines: tuple[str, ...] | None = None
+    # Histograms packed one row per group and measure (data_access.histograms), not one row
+    # per bucket: for rollups whose groups are many (estates). Built from the stage per week
+    # or month, so they keep no days.
+    packed: bool = False
 
-    def histogram_grains_on(self, dialect: str) -> tuple[str, ...]:
-        """The histogram grains built and read on this engine."""
-        return self.histogram_grains if self.histogram_engines is None or dialect in self.histogram_engines else ()
-
-    def histograms_on(self, dialect: str) -> bool:
-        return bool(self.histogram_grains_on(dialect))
+    def __post_init__(self):
+        if self.packed and "day" in self.histogram_grains:
+            raise ValueError(f"{self.name}: packed histograms keep no day rows")
 
     @property
     def histograms(self) -> bool:
@@ -116,14 +116,12 @@ ROLLUPS = (
     # (a city's quarter at 10M read from the tickets: ~0.7 s).
     Rollup("city_hour", "tickets", ("city", "service_area", "hour"), ("day",)),
     # Per estate: weeks too ("last week", the directors' daily question, without the tickets).
-    # Their histograms hold about a row per ticket at a group's scale, where PostgreSQL's
-    # percentile_cont over the tickets is faster (2,000 estates over three years at 10M: 7 s
-    # against 31 s); SQLite's ranking of tickets is not, and its few estates fill fewer buckets
-    # (weeks of histogram leave at most six days of a period's ends to the tickets: at 1M, one
-    # area's medians per estate over a year 0.82 -> 0.34 s). estate_overall, over all areas (the
-    # league, the attention list), reads a fifth of the rows and a third of the buckets.
-    Rollup("estate_overall", "tickets", ("estate_id",), WEEKS_UP, WEEKS_UP, histogram_engines=("sqlite", "mysql")),
-    Rollup("estate", "tickets", ("estate_id", "service_area"), WEEKS_UP, WEEKS_UP, histogram_engines=("sqlite", "mysql")),
+    # Their histograms are packed: one row per bucket held about a row per ticket at a group's
+    # scale, slower than PostgreSQL's percentile_cont over the tickets (2,000 estates over three
+    # years at 10M: 31 s against 7 s). estate_overall, over all areas (the league, the attention
+    # list), reads a fifth of the rows.
+    Rollup("estate_overall", "tickets", ("estate_id",), WEEKS_UP, WEEKS_UP, packed=True),
+    Rollup("estate", "tickets", ("estate_id", "service_area"), WEEKS_UP, WEEKS_UP, packed=True),
     Rollup("survey_area", "surveys", ("service_area", "score"), DAYS_UP),
     Rollup("survey_city", "surveys", ("city", "service_area", "score"), WEEKS_UP),
     # Per estate without the score: the league's and the heatmap's sums read a third of the rows
@@ -196,14 +194,19 @@ def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
     )
     histogram = None
     if rollup.histograms:
+        values = (
+            [sa.Column("buckets", sa.LargeBinary, nullable=False), sa.Column("counts", sa.LargeBinary, nullable=False),
+             sa.Column("zero_sum", sa.Float, nullable=False)]
+            if rollup.packed else
+            [sa.Column("bucket", sa.Integer, nullable=False), sa.Column("tickets", sa.BigInteger, nullable=False),
+             sa.Column("value_sum", sa.Float, nullable=False)]
+        )
         histogram = sa.Table(
             f"{rollup.table_name}_hist",
             metadata,
             *[c._copy() for c in keys],
             sa.Column("measure", sa.String(10), nullable=False),
-            sa.Column("bucket", sa.Integer, nullable=False),
-            sa.Column("tickets", sa.BigInteger, nullable=False),
-            sa.Column("value_sum", sa.Float, nullable=False),
+            *values,
             *_indexes(f"{rollup.table_name}_hist", lead),
         )
     return table, histogram
@@ -482,7 +485,7 @@ def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters,
             if whole is None or "estate_id" in by:
                 continue  # not whole cities, or answered per estate
             want = (needed - {"estate_id"}) | {"city"}
-        if rollup.kind != kind or not want <= set(rollup.dims) or (histograms and not rollup.histograms_on(db.dialect)):
+        if rollup.kind != kind or not want <= set(rollup.dims) or (histograms and not rollup.histograms):
             continue
         if not set(rollup.requires) <= set(by):
             continue
@@ -709,6 +712,8 @@ def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: F
 
 
 def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    if plan.rollup.packed:
+        return _percentiles_from_packed(db, rules, plan, filters, scope, by)
     _, histogram = TABLES[plan.rollup.name]
     parts = []
     if plan.rolled_up:
@@ -727,6 +732,23 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
         out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
         return out
     return percentiles_from_ranked(db.frame(_ranked(parts, by)), by)
+
+
+def _percentiles_from_packed(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+    """The plan's packed rows added up in memory with its edge days' histogram from the tickets."""
+    _, histogram = TABLES[plan.rollup.name]
+    h = histogram.c
+    keys = [_key(histogram, d, plan).label(d) for d in by]
+    packed = pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
+    if plan.rolled_up:
+        packed = db.frame(sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*_where(histogram, plan, filters, scope)))
+    edges = None
+    if plan.raw:
+        parts = [p for s in plan.raw for p in _raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)]
+        edges = db.frame(_summed(parts, by))
+    out = percentiles_from_ranked(histograms.ranked(packed, edges, [*by, "measure"], PERCENTILES.values()), by)
+    out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
+    return out
 
 
 def _summed(parts: list, by: Sequence[str]):
@@ -1042,21 +1064,43 @@ def _ticket_rows(db: Database, stage: sa.Table, rollup: Rollup, grain: str, mont
     return table.insert().from_select(["grain", "period", *rollup.dims, *TICKET_MEASURES], select)
 
 
-def _histogram_rows(db: Database, stage: sa.Table, rollup: Rollup, grain: str, month: dt.date, measure: str):
-    """INSERT ... SELECT of one measure's histogram rows of a month at one grain, from the stage
-    (one statement per measure: MySQL/MariaDB cannot refer to a temporary table twice in one)."""
-    _, histogram = TABLES[rollup.name]
+HISTOGRAM_ROW = ["bucket", "tickets", "value_sum"]
+
+
+def _histogram_select(db: Database, stage: sa.Table, rollup: Rollup, grain: str, month: dt.date, measure: str):
+    """One measure's histogram rows of a month at one grain, from the stage (one statement per
+    measure: MySQL/MariaDB cannot refer to a temporary table twice in one)."""
     s = stage.c
     bucket, value = s[f"{measure}_bucket"], s[f"{measure}_value"]
     keys = [s[d] for d in rollup.dims]
-    select = (
+    return (
         sa.select(
-            sa.literal(grain), _as_period(db, s[grain]), *keys, sa.literal(measure), bucket, sa.func.count(), sa.func.sum(value)
+            sa.literal(grain).label("grain"), _as_period(db, s[grain]).label("period"), *keys, sa.literal(measure).label("measure"),
+            bucket.label("bucket"), sa.func.count().label("tickets"), sa.func.sum(value).label("value_sum"),
         )
         .where(*_in_span(stage, month, grain), value.is_not(None))
         .group_by(s[grain], *keys, bucket)
     )
-    return histogram.insert().from_select(["grain", "period", *rollup.dims, "measure", "bucket", "tickets", "value_sum"], select)
+
+
+def _write_histogram(conn: sa.Connection, db: Database, stage: sa.Table, rollup: Rollup, grain: str, month: dt.date, measure: str) -> None:
+    _, histogram = TABLES[rollup.name]
+    select = _histogram_select(db, stage, rollup, grain, month, measure)
+    keys = ["grain", "period", *rollup.dims, "measure"]
+    if not rollup.packed:
+        conn.execute(histogram.insert().from_select([*keys, *HISTOGRAM_ROW], select))
+        return
+    result = conn.execute(select)
+    packed = histograms.pack(pd.DataFrame(result.fetchall(), columns=list(result.keys())), keys)
+    packed["period"] = packed["period"].map(as_date)  # SQLite gives the text it keeps
+    _insert_packed(conn, histogram, packed)
+
+
+def _insert_packed(conn: sa.Connection, histogram: sa.Table, packed: pd.DataFrame) -> None:
+    if packed.empty:
+        return
+    packed = packed.astype(object).where(packed.notna(), None)  # NaN is no NULL to a driver
+    conn.execute(histogram.insert(), packed.to_dict("records"))
 
 
 # --- a month's surveys, staged once for every survey rollup ----------------------------------
@@ -1166,10 +1210,9 @@ def _rebuild_from_source(conn: sa.Connection, db: Database, rollup: Rollup, mont
             conn.execute(_survey_rows(db, stage, rollup, grain, month))
         else:
             conn.execute(_ticket_rows(db, stage, rollup, grain, month))
-    histogram_grains = rollup.histogram_grains_on(db.dialect)
-    for grain in ("day",) if "day" in histogram_grains else _fine(histogram_grains):
+    for grain in ("day",) if "day" in rollup.histogram_grains else _fine(rollup.histogram_grains):
         for measure in HISTOGRAM_MEASURES:
-            conn.execute(_histogram_rows(db, stage, rollup, grain, month, measure))
+            _write_histogram(conn, db, stage, rollup, grain, month, measure)
 
 
 def _rebuild_from_days(conn: sa.Connection, db: Database, rollup: Rollup, month: dt.date) -> None:
@@ -1196,11 +1239,13 @@ def _rebuild_coarse(conn: sa.Connection, db: Database, rollup: Rollup, grain: st
     after = STEPS[grain][0](first)
     table, histogram = TABLES[rollup.name]
     measures = TICKET_MEASURES if rollup.kind == "tickets" else SURVEY_MEASURES
-    histogram_grains = rollup.histogram_grains_on(db.dialect)
-    for t, values, extra, grains in ((table, measures, (), rollup.grains), (histogram, ("tickets", "value_sum"), ("measure", "bucket"), histogram_grains)):
+    for t, values, extra, grains in ((table, measures, (), rollup.grains), (histogram, ("tickets", "value_sum"), ("measure", "bucket"), rollup.histogram_grains)):
         if t is None or grain not in grains:
             continue
         conn.execute(t.delete().where(t.c.grain == grain, t.c.period == sa.literal(first, sa.Date)))
+        if t is histogram and rollup.packed:
+            _rebuild_coarse_packed(conn, rollup, grain, first, after)
+            continue
         keys = [t.c[d] for d in (*rollup.dims, *extra)]
         select = (
             sa.select(sa.literal(grain), sa.literal(first, sa.Date), *keys, *[sa.func.sum(t.c[v]) for v in values])
@@ -1208,6 +1253,22 @@ def _rebuild_coarse(conn: sa.Connection, db: Database, rollup: Rollup, grain: st
             .group_by(*keys)
         )
         conn.execute(t.insert().from_select(["grain", "period", *rollup.dims, *extra, *values], select))
+
+
+def _rebuild_coarse_packed(conn: sa.Connection, rollup: Rollup, grain: str, first: dt.date, after: dt.date) -> None:
+    """A quarter's or year's packed histograms: its months' added up in memory."""
+    _, histogram = TABLES[rollup.name]
+    h = histogram.c
+    keys = [*rollup.dims, "measure"]
+    result = conn.execute(
+        sa.select(*[h[k] for k in keys], *[h[c] for c in histograms.PACKED])
+        .where(h.grain == "month", h.period >= sa.literal(first, sa.Date), h.period < sa.literal(after, sa.Date))
+    )
+    months = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    summed = histograms.added(months, keys)
+    summed.insert(0, "period", first)
+    summed.insert(0, "grain", grain)
+    _insert_packed(conn, histogram, summed)
 
 
 def _coarse_periods(months: Iterable[dt.date], grain: str) -> list[dt.date]:

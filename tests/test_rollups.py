@@ -106,7 +106,8 @@ def test_a_scoped_user_gets_the_same_figures(rolled_db, raw_only):
     assert not differences(rolled, raw_only(compute_metrics, rolled_db, RULES, filters, scope))
 
 
-GROUPINGS = [("week",), ("week", "service_area"), ("month", "service_area"), ("service_area", "priority"), ("channel",), ("estate_id",), ("weekday",)]
+GROUPINGS = [("week",), ("week", "service_area"), ("month", "service_area"), ("service_area", "priority"), ("channel",), ("estate_id",),
+             ("estate_id", "service_area"), ("weekday",)]
 
 
 @pytest.mark.parametrize("period", [LONG, YEARS], ids=["months", "years"])
@@ -150,6 +151,24 @@ def test_estate_sums_read_the_rollups_and_the_edge_days_from_the_tickets(rolled_
     assert rolled.sort_values(key).reset_index(drop=True).astype(str).equals(raw.sort_values(key).reset_index(drop=True).astype(str))
     with pytest.raises(ValueError, match="service rules"):
         rollups.ticket_sums(rolled_db, filters, Scope.everything(), ["estate_id"], ["within_sla"])
+
+
+@pytest.mark.parametrize("selection", ["five-months", "five-months-one-area", "years", "years-two-estates"])
+def test_estate_medians_from_packed_histograms_are_within_one_percent(rolled_db, raw_only, selection):
+    """The league's medians per estate add up packed week, month, quarter and year rows and, at
+    a period's ends, days of tickets (five months end on a Friday)."""
+    from data_access.league import estate_medians
+
+    chosen = dict(ROLLUP_SELECTIONS[selection])
+    filters = Filters(chosen.pop("start"), chosen.pop("end"), **chosen)
+    plan = rollups.plan_tickets(rolled_db, RULES, filters, Scope.everything(), ["estate_id"], histograms=True)
+    assert plan.rollup.packed and plan.rolled_up
+    rolled, used = read_rollups(rolled_db, estate_medians, rolled_db, RULES, filters, Scope.everything(), tickets_only=True)
+    raw = raw_only(estate_medians, rolled_db, RULES, filters, Scope.everything())
+    assert used and len(raw) > 1
+    rolled, raw = (f.set_index("estate_id").sort_index().astype(float) for f in (rolled, raw))
+    assert list(rolled.index) == list(raw.index)
+    assert ((rolled - raw).abs() <= 0.01 * raw.abs()).all().all() and (rolled.isna() == raw.isna()).all().all()
 
 
 @pytest.mark.parametrize("selection", ["five-months", "five-months-one-area", "single-estate", "one-week"])

@@ -1,0 +1,89 @@
+"""Packed histograms give exactly the percentiles of the same histogram kept one row per bucket."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from data_access import histograms
+from data_access.aggregates import PERCENTILES
+from data_access.rollups import percentiles_from_ranked, rank_in_python
+
+KEYS = ["estate_id", "measure"]
+
+# Histogram rows: (estate, measure, bucket, tickets); bucket 0 carries its values' sum.
+entries = st.lists(
+    st.tuples(st.sampled_from(["E1", "E2", "E3", None]), st.sampled_from(["response", "resolution"]),
+              st.integers(0, 1500), st.integers(1, 5_000)),
+    min_size=1, max_size=80,
+)
+
+
+def rows(drawn) -> pd.DataFrame:
+    frame = pd.DataFrame(drawn, columns=[*KEYS, "bucket", "tickets"])
+    frame["value_sum"] = np.where(frame["bucket"] == 0, frame["tickets"] * 0.004, frame["tickets"] * 7.0)
+    return frame
+
+
+def by_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    return percentiles_from_ranked(rank_in_python(frame, ["estate_id"]), ["estate_id"])
+
+
+def by_packed(packed: pd.DataFrame, loose: pd.DataFrame | None) -> pd.DataFrame:
+    return percentiles_from_ranked(histograms.ranked(packed, loose, KEYS, PERCENTILES.values()), ["estate_id"])
+
+
+def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    key = lambda f: f.assign(estate_id=f["estate_id"].astype(object).fillna("-")).sort_values("estate_id").reset_index(drop=True)  # noqa: E731
+    pd.testing.assert_frame_equal(key(a), key(b), check_dtype=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(entries, entries, st.sampled_from([histograms.MAX_CELLS, 700, 1]))
+def test_packed_rows_and_loose_rows_rank_as_one_histogram(tiles, edges, cells):
+    """Rows of several periods packed, plus edge days kept loose, give what all of them as
+    bucket rows give, also when the groups are added up a few at a time."""
+    tiles, edges = rows(tiles), rows(edges)
+    tiles["period"] = np.arange(len(tiles)) % 3  # three periods: a group's buckets repeat across rows
+    packed = histograms.pack(tiles, ["period", *KEYS])
+    original = histograms.MAX_CELLS
+    histograms.MAX_CELLS = cells
+    try:
+        same(by_packed(packed, edges), by_rows(pd.concat([tiles.drop(columns="period"), edges], ignore_index=True)))
+    finally:
+        histograms.MAX_CELLS = original
+
+
+@settings(max_examples=100, deadline=None)
+@given(entries)
+def test_months_added_into_a_quarter_keep_every_bucket(drawn):
+    months = rows(drawn)
+    months["period"] = np.arange(len(months)) % 3
+    quarter = histograms.added(histograms.pack(months, ["period", *KEYS]), KEYS)
+    assert len(quarter) == len(months.groupby(KEYS, dropna=False))
+    row, bucket, count = histograms.unpack(quarter)
+    unpacked = pd.DataFrame({"estate_id": quarter["estate_id"].to_numpy()[row], "measure": quarter["measure"].to_numpy()[row],
+                             "bucket": bucket, "tickets": count})
+    expected = months.groupby([*KEYS, "bucket"], dropna=False)["tickets"].sum().reset_index()
+    order = [*KEYS, "bucket"]
+    pd.testing.assert_frame_equal(
+        unpacked.astype({"estate_id": object}).fillna("-").sort_values(order).reset_index(drop=True),
+        expected.astype({"estate_id": object}).fillna("-").sort_values(order).reset_index(drop=True), check_dtype=False,
+    )
+    zero = months[months["bucket"] == 0].groupby(KEYS, dropna=False)["value_sum"].sum()
+    got = quarter.set_index(KEYS)["zero_sum"]
+    for key, value in zero.items():
+        assert got.loc[key] == pytest.approx(value)
+
+
+def test_buckets_past_the_packed_range_are_refused():
+    frame = pd.DataFrame({"estate_id": ["E1"], "measure": ["response"], "bucket": [70_000], "tickets": [1], "value_sum": [1.0]})
+    with pytest.raises(ValueError, match="packed range"):
+        histograms.pack(frame, KEYS)
+
+
+def test_nothing_packed_and_nothing_loose_is_no_percentile():
+    empty = pd.DataFrame(columns=[*KEYS, *histograms.PACKED])
+    assert histograms.ranked(empty, None, KEYS, PERCENTILES.values()).empty
