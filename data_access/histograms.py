@@ -119,12 +119,16 @@ def ranked(packed: pd.DataFrame, loose: pd.DataFrame | None, keys: Sequence[str]
         above = np.cumsum(block, axis=1)
         total = above[:, -1]
         filled = np.flatnonzero(total > 0)
+        # Each group's running counts, lifted above the previous group's, make one sorted array:
+        # one binary search per rank finds the first bucket whose running count passes it.
+        lift = np.arange(len(filled)) * (total.max() + 1)
+        running = (above[filled] + lift[:, None]).ravel()
         cells = []
         for fraction in fractions:
             rank = (total[filled] - 1) * fraction
             for closest in (np.floor(rank), np.ceil(rank)):
-                # the first bucket whose running count passes the rank holds it
-                cells.append(filled * width + (above[filled] <= closest[:, None]).sum(axis=1))
+                at = np.searchsorted(running, closest + lift, side="right") - np.arange(len(filled)) * width
+                cells.append(filled * width + at)
         cells = np.unique(np.concatenate(cells)) if cells else np.array([], np.int64)
         g, b = cells // width, cells % width
         parts.append(pd.DataFrame({

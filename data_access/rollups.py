@@ -12,7 +12,8 @@ is answered exactly. Rollups per city answer questions about whole cities' estat
 Counts are exact sums. Percentiles come from log-scale histograms: a value v > 0.01 minute
 falls in bucket 1 + floor(ln(v / 0.01) / ln(1.02)), whose geometric middle is within 1% of
 every value in it, so a percentile interpolated between two bucket middles is within 1% of
-the exact one (METRICS.md allows 1%).
+the exact one (METRICS.md allows 1%). Per estate, a period's histogram is one packed row
+(data_access.histograms), not a row per bucket.
 
 Rollups are derived data, rebuilt by `estate-dashboard refresh`: their tables are made here,
 not by the schema migrations, and are dropped and rebuilt whenever their definition changes.
