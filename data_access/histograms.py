@@ -55,6 +55,11 @@ def unpack(packed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.repeat(np.arange(len(buckets)), lengths), bucket, count
 
 
+def _sums(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """Values added up per group, as floats (numpy gives integers when there are none)."""
+    return np.bincount(group.astype(np.int64), weights=values, minlength=groups).astype(float)
+
+
 def _dense(group: np.ndarray, bucket: np.ndarray, count: np.ndarray, groups: int) -> Iterable[tuple[int, int, np.ndarray]]:
     """Counts added up per group and bucket, as dense [group, bucket - first bucket] blocks of
     at most MAX_CELLS cells: yields (first group, first bucket, block)."""
@@ -84,7 +89,7 @@ def added(packed: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
         g, b = np.nonzero(block)
         parts.append(pd.DataFrame({"group": g + first, "bucket": b + low, "tickets": block[g, b].astype(np.int64)}))
     entries = pd.concat(parts, ignore_index=True)
-    zero_sum = np.bincount(codes, weights=pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), minlength=groups)
+    zero_sum = _sums(codes, pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), groups)
     names = packed[keys].iloc[np.unique(codes, return_index=True)[1]].reset_index(drop=True)
     entries = pd.concat([names.iloc[entries["group"].to_numpy()].reset_index(drop=True), entries], axis=1)
     entries["value_sum"] = np.where(entries["bucket"] == 0, zero_sum[entries["group"].to_numpy()], 0.0)
@@ -110,9 +115,8 @@ def ranked(packed: pd.DataFrame, loose: pd.DataFrame | None, keys: Sequence[str]
     group = np.concatenate([packed_codes[row], loose_codes])
     bucket = np.concatenate([bucket, loose_bucket])
     count = np.concatenate([count, pd.to_numeric(loose["tickets"]).to_numpy(dtype=np.int64)])
-    zero_sum = np.bincount(packed_codes, weights=pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), minlength=groups)
     loose_zero = np.where(loose_bucket == 0, pd.to_numeric(loose["value_sum"]).to_numpy(dtype=float), 0.0)
-    zero_sum += np.bincount(loose_codes, weights=loose_zero, minlength=groups)
+    zero_sum = _sums(packed_codes, pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), groups) + _sums(loose_codes, loose_zero, groups)
     parts = []
     for first, low, block in _dense(group, bucket, count, groups):
         width = block.shape[1]

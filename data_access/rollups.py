@@ -12,7 +12,7 @@ is answered exactly. Rollups per city answer questions about whole cities' estat
 Counts are exact sums. Percentiles come from log-scale histograms: a value v > 0.01 minute
 falls in bucket 1 + floor(ln(v / 0.01) / ln(1.02)), whose geometric middle is within 1% of
 every value in it, so a percentile interpolated between two bucket middles is within 1% of
-the exact one (METRICS.md allows 1%). Per estate, a period's histogram is one packed row
+the exact one (METRICS.md allows 1%). A group's histogram of a period is one packed row
 (data_access.histograms), not a row per bucket.
 
 Rollups are derived data, rebuilt by `estate-dashboard refresh`: their tables are made here,
@@ -68,14 +68,6 @@ class Rollup:
     histogram_grains: tuple[str, ...] = ()  # none: no percentiles from this rollup
     # Dimensions a question must group by to use this rollup: it holds only some rows.
     requires: tuple[str, ...] = ()
-    # Histograms packed one row per group and measure (data_access.histograms), not one row
-    # per bucket: for rollups whose groups are many (estates). Built from the stage per week
-    # or month, so they keep no days.
-    packed: bool = False
-
-    def __post_init__(self):
-        if self.packed and "day" in self.histogram_grains:
-            raise ValueError(f"{self.name}: packed histograms keep no day rows")
 
     @property
     def histograms(self) -> bool:
@@ -117,12 +109,9 @@ ROLLUPS = (
     # (a city's quarter at 10M read from the tickets: ~0.7 s).
     Rollup("city_hour", "tickets", ("city", "service_area", "hour"), ("day",)),
     # Per estate: weeks too ("last week", the directors' daily question, without the tickets).
-    # Their histograms are packed: one row per bucket held about a row per ticket at a group's
-    # scale, slower than PostgreSQL's percentile_cont over the tickets (2,000 estates over three
-    # years at 10M: 31 s against 7 s). estate_overall, over all areas (the league, the attention
-    # list), reads a fifth of the rows.
-    Rollup("estate_overall", "tickets", ("estate_id",), WEEKS_UP, WEEKS_UP, packed=True),
-    Rollup("estate", "tickets", ("estate_id", "service_area"), WEEKS_UP, WEEKS_UP, packed=True),
+    # estate_overall, over all areas (the league, the attention list), reads a fifth of the rows.
+    Rollup("estate_overall", "tickets", ("estate_id",), WEEKS_UP, WEEKS_UP),
+    Rollup("estate", "tickets", ("estate_id", "service_area"), WEEKS_UP, WEEKS_UP),
     Rollup("survey_area", "surveys", ("service_area", "score"), DAYS_UP),
     Rollup("survey_city", "surveys", ("city", "service_area", "score"), WEEKS_UP),
     # Per estate without the score: the league's and the heatmap's sums read a third of the rows
@@ -195,19 +184,15 @@ def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
     )
     histogram = None
     if rollup.histograms:
-        values = (
-            [sa.Column("buckets", sa.LargeBinary, nullable=False), sa.Column("counts", sa.LargeBinary, nullable=False),
-             sa.Column("zero_sum", sa.Float, nullable=False)]
-            if rollup.packed else
-            [sa.Column("bucket", sa.Integer, nullable=False), sa.Column("tickets", sa.BigInteger, nullable=False),
-             sa.Column("value_sum", sa.Float, nullable=False)]
-        )
+        # One row per group, period and measure: its buckets packed (data_access.histograms).
         histogram = sa.Table(
             f"{rollup.table_name}_hist",
             metadata,
             *[c._copy() for c in keys],
             sa.Column("measure", sa.String(10), nullable=False),
-            *values,
+            sa.Column("buckets", sa.LargeBinary, nullable=False),
+            sa.Column("counts", sa.LargeBinary, nullable=False),
+            sa.Column("zero_sum", sa.Float, nullable=False),
             *_indexes(f"{rollup.table_name}_hist", lead),
         )
     return table, histogram
@@ -713,30 +698,8 @@ def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: F
 
 
 def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    if plan.rollup.packed:
-        return _percentiles_from_packed(db, rules, plan, filters, scope, by)
-    _, histogram = TABLES[plan.rollup.name]
-    parts = []
-    if plan.rolled_up:
-        keys = [_key(histogram, d, plan).label(d) for d in by]
-        parts.append(
-            sa.select(*keys, histogram.c.measure, histogram.c.bucket, histogram.c.tickets, histogram.c.value_sum).where(
-                *_where(histogram, plan, filters, scope)
-            )
-        )
-    for s in plan.raw:
-        parts += _raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)
-    if db.dialect == "sqlite":
-        # Rows from an embedded database cost no network, and ranking them in pandas beats
-        # SQLite's window sorts (per estate over three years at 1M: 42k buckets, ~20% faster).
-        out = percentiles_from_ranked(rank_in_python(db.frame(_summed(parts, by)), by), by)
-        out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
-        return out
-    return percentiles_from_ranked(db.frame(_ranked(parts, by)), by)
-
-
-def _percentiles_from_packed(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    """The plan's packed rows added up in memory with its edge days' histogram from the tickets."""
+    """The plan's packed histogram rows added up in memory, with its edge days' histogram from
+    the tickets: only the buckets of a few rows per group leave the database."""
     _, histogram = TABLES[plan.rollup.name]
     h = histogram.c
     keys = [_key(histogram, d, plan).label(d) for d in by]
@@ -762,42 +725,9 @@ def _summed(parts: list, by: Sequence[str]):
     )
 
 
-def _ranked(parts: list, by: Sequence[str]):
-    """`_summed` with each bucket's ranks (`above` = ranks below the next bucket, `total`),
-    keeping only the buckets holding the two closest ranks of each percentile: a handful of
-    rows per group leave the database, not every bucket of every group."""
-
-    g = _summed(parts, by).subquery("g").c
-    partition = [*[g[d] for d in by], g.measure]
-    ranked = sa.select(
-        *[g[d] for d in by], g.measure, g.bucket, g.tickets, g.value_sum,
-        sa.func.sum(g.tickets).over(partition_by=partition, order_by=g.bucket).label("above"),
-        sa.func.sum(g.tickets).over(partition_by=partition).label("total"),
-    ).subquery("r")
-    r = ranked.c
-    below = r.above - r.tickets
-    wanted = []
-    for p in PERCENTILES.values():
-        rank = (r.total - 1) * p
-        for closest in (sa.func.floor(rank), -sa.func.floor(-rank)):  # floor and ceiling
-            wanted.append(sa.and_(below <= closest, closest < r.above))
-    return sa.select(ranked).where(sa.or_(*wanted))
-
-
 def bucket_middles(buckets: np.ndarray) -> np.ndarray:
     """The geometric middle of each bucket > 0, in minutes."""
     return BUCKET_FLOOR_MINUTES * np.power(BUCKET_RATIO, buckets - 1) * math.sqrt(BUCKET_RATIO)
-
-
-def rank_in_python(h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """What `_ranked` computes in SQL, for histogram rows already in memory."""
-    group = [*by, "measure"]
-    h = h.astype({"tickets": "int64", "value_sum": "float64"})  # an empty frame's columns come as objects
-    h = h.groupby([*group, "bucket"], dropna=False, sort=True)[["tickets", "value_sum"]].sum().reset_index()
-    grouped = h.groupby(group, dropna=False, sort=False)
-    h["above"] = grouped["tickets"].cumsum()
-    h["total"] = grouped["tickets"].transform("sum")
-    return h
 
 
 def percentiles_from_ranked(h: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
@@ -1065,9 +995,6 @@ def _ticket_rows(db: Database, stage: sa.Table, rollup: Rollup, grain: str, mont
     return table.insert().from_select(["grain", "period", *rollup.dims, *TICKET_MEASURES], select)
 
 
-HISTOGRAM_ROW = ["bucket", "tickets", "value_sum"]
-
-
 def _histogram_select(db: Database, stage: sa.Table, rollup: Rollup, grain: str, month: dt.date, measure: str):
     """One measure's histogram rows of a month at one grain, from the stage (one statement per
     measure: MySQL/MariaDB cannot refer to a temporary table twice in one)."""
@@ -1088,9 +1015,6 @@ def _write_histogram(conn: sa.Connection, db: Database, stage: sa.Table, rollup:
     _, histogram = TABLES[rollup.name]
     select = _histogram_select(db, stage, rollup, grain, month, measure)
     keys = ["grain", "period", *rollup.dims, "measure"]
-    if not rollup.packed:
-        conn.execute(histogram.insert().from_select([*keys, *HISTOGRAM_ROW], select))
-        return
     result = conn.execute(select)
     packed = histograms.pack(pd.DataFrame(result.fetchall(), columns=list(result.keys())), keys)
     packed["period"] = packed["period"].map(as_date)  # SQLite gives the text it keeps
@@ -1185,17 +1109,17 @@ def _months_of(day: dt.date) -> set[dt.date]:
     return {day.replace(day=1), (day - dt.timedelta(days=day.weekday())).replace(day=1)}
 
 
-def _from_day_rows(db: Database, table: sa.Table, rollup: Rollup, grain: str, month: dt.date, values: Sequence[str], extra: Sequence[str] = ()):
+def _from_day_rows(db: Database, table: sa.Table, rollup: Rollup, grain: str, month: dt.date, values: Sequence[str]):
     """Week or month rows summed from the day rows already built: no second pass over tickets."""
     span = _grain_span(month, grain)
     key = {"week": week_of, "month": month_of}[grain](table.c.period)
-    keys = [table.c[d] for d in (*rollup.dims, *extra)]
+    keys = [table.c[d] for d in rollup.dims]
     select = (
         sa.select(sa.literal(grain), _as_period(db, key), *keys, *[sa.func.sum(table.c[v]) for v in values])
         .where(table.c.grain == "day", table.c.period >= sa.literal(span.start, sa.Date), table.c.period <= sa.literal(span.end, sa.Date))
         .group_by(key, *keys)
     )
-    return table.insert().from_select(["grain", "period", *rollup.dims, *extra, *values], select)
+    return table.insert().from_select(["grain", "period", *rollup.dims, *values], select)
 
 
 def _rebuild_from_source(conn: sa.Connection, db: Database, rollup: Rollup, month: dt.date, stage: sa.Table) -> None:
@@ -1225,7 +1149,8 @@ def _rebuild_from_days(conn: sa.Connection, db: Database, rollup: Rollup, month:
             conn.execute(_from_day_rows(db, table, rollup, grain, month, measures))
     if "day" in rollup.histogram_grains:
         for grain in (g for g in _fine(rollup.histogram_grains) if g != "day"):
-            conn.execute(_from_day_rows(db, histogram, rollup, grain, month, ("tickets", "value_sum"), ("measure", "bucket")))
+            span = _grain_span(month, grain)
+            _add_packed(conn, rollup, grain, "day", span.start, span.end, {"week": week_of, "month": month_of}[grain])
     if rollup.stores_percentiles:
         for grain in (g for g in rollup.grains if g in ("week", "month") and g in rollup.histogram_grains):
             _store_percentiles(conn, rollup, grain, month)
@@ -1240,34 +1165,33 @@ def _rebuild_coarse(conn: sa.Connection, db: Database, rollup: Rollup, grain: st
     after = STEPS[grain][0](first)
     table, histogram = TABLES[rollup.name]
     measures = TICKET_MEASURES if rollup.kind == "tickets" else SURVEY_MEASURES
-    for t, values, extra, grains in ((table, measures, (), rollup.grains), (histogram, ("tickets", "value_sum"), ("measure", "bucket"), rollup.histogram_grains)):
-        if t is None or grain not in grains:
-            continue
-        conn.execute(t.delete().where(t.c.grain == grain, t.c.period == sa.literal(first, sa.Date)))
-        if t is histogram and rollup.packed:
-            _rebuild_coarse_packed(conn, rollup, grain, first, after)
-            continue
-        keys = [t.c[d] for d in (*rollup.dims, *extra)]
+    if grain in rollup.grains:
+        conn.execute(table.delete().where(table.c.grain == grain, table.c.period == sa.literal(first, sa.Date)))
+        keys = [table.c[d] for d in rollup.dims]
         select = (
-            sa.select(sa.literal(grain), sa.literal(first, sa.Date), *keys, *[sa.func.sum(t.c[v]) for v in values])
-            .where(t.c.grain == "month", t.c.period >= sa.literal(first, sa.Date), t.c.period < sa.literal(after, sa.Date))
+            sa.select(sa.literal(grain), sa.literal(first, sa.Date), *keys, *[sa.func.sum(table.c[v]) for v in measures])
+            .where(table.c.grain == "month", table.c.period >= sa.literal(first, sa.Date), table.c.period < sa.literal(after, sa.Date))
             .group_by(*keys)
         )
-        conn.execute(t.insert().from_select(["grain", "period", *rollup.dims, *extra, *values], select))
+        conn.execute(table.insert().from_select(["grain", "period", *rollup.dims, *measures], select))
+    if histogram is not None and grain in rollup.histogram_grains:
+        conn.execute(histogram.delete().where(histogram.c.grain == grain, histogram.c.period == sa.literal(first, sa.Date)))
+        _add_packed(conn, rollup, grain, "month", first, after - dt.timedelta(days=1), lambda period: sa.literal(first, sa.Date))
 
 
-def _rebuild_coarse_packed(conn: sa.Connection, rollup: Rollup, grain: str, first: dt.date, after: dt.date) -> None:
-    """A quarter's or year's packed histograms: its months' added up in memory."""
+def _add_packed(conn: sa.Connection, rollup: Rollup, grain: str, source: str, first: dt.date, last: dt.date, period_of) -> None:
+    """Packed histogram rows of `grain` added up in memory from the `source` rows between two
+    days (weeks and months from days, quarters and years from months); `period_of` gives the
+    row a source row belongs to."""
     _, histogram = TABLES[rollup.name]
     h = histogram.c
-    keys = [*rollup.dims, "measure"]
+    keys = ["period", *rollup.dims, "measure"]
     result = conn.execute(
-        sa.select(*[h[k] for k in keys], *[h[c] for c in histograms.PACKED])
-        .where(h.grain == "month", h.period >= sa.literal(first, sa.Date), h.period < sa.literal(after, sa.Date))
+        sa.select(period_of(h.period).label("period"), *[h[k] for k in keys[1:]], *[h[c] for c in histograms.PACKED])
+        .where(h.grain == source, h.period >= sa.literal(first, sa.Date), h.period <= sa.literal(last, sa.Date))
     )
-    months = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    summed = histograms.added(months, keys)
-    summed.insert(0, "period", first)
+    summed = histograms.added(pd.DataFrame(result.fetchall(), columns=list(result.keys())), keys)
+    summed["period"] = summed["period"].map(as_date)
     summed.insert(0, "grain", grain)
     _insert_packed(conn, histogram, summed)
 
@@ -1282,16 +1206,17 @@ def _store_percentiles(conn: sa.Connection, rollup: Rollup, grain: str, month: d
     table, histogram = TABLES[rollup.name]
     span = _grain_span(month, grain)
     h = histogram.c
-    rows = conn.execute(
-        sa.select(h.period, *[h[d] for d in rollup.dims], h.measure, h.bucket, h.tickets, h.value_sum).where(
+    result = conn.execute(
+        sa.select(h.period, *[h[d] for d in rollup.dims], h.measure, *[h[c] for c in histograms.PACKED]).where(
             h.grain == grain, h.period >= sa.literal(span.start, sa.Date), h.period <= sa.literal(span.end, sa.Date)
         )
-    ).fetchall()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["period", *rollup.dims, "measure", "bucket", "tickets", "value_sum"])
+    )
+    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     if frame.empty:
         return
     frame["period"] = frame["period"].map(as_date)
-    values = percentiles_from_ranked(rank_in_python(frame, ["period", *rollup.dims]), ["period", *rollup.dims])
+    group = ["period", *rollup.dims]
+    values = percentiles_from_ranked(histograms.ranked(frame, None, [*group, "measure"], PERCENTILES.values()), group)
     keys = {"k_period": table.c.period, **{f"k_{d}": table.c[d] for d in rollup.dims}}
     update = (
         table.update()
