@@ -1142,7 +1142,7 @@ def _rebuild_from_source(conn: sa.Connection, db: Database, rollup: Rollup, mont
 
 def _rebuild_from_days(conn: sa.Connection, db: Database, rollup: Rollup, month: dt.date) -> None:
     """Second pass, once every month's day rows exist (a week reaches into the next month)."""
-    table, histogram = TABLES[rollup.name]
+    table, _ = TABLES[rollup.name]
     measures = TICKET_MEASURES if rollup.kind == "tickets" else SURVEY_MEASURES
     if "day" in rollup.grains:
         for grain in (g for g in _fine(rollup.grains) if g != "day"):
