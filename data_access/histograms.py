@@ -7,7 +7,9 @@ quarter or year is one row; the rows of a period are added up here, in numpy, an
 buckets holding each percentile's ranks go on to `rollups.percentiles_from_ranked`.
 
 Buckets are those of `rollups._bucket`. Bucket 0 (under 0.6 s) keeps the sum of its values,
-as its middle is their mean; every other bucket is read as its geometric middle.
+as its middle is their mean; every other bucket is read as its geometric middle. Groups are
+told apart by their keys' Python values, not by a database collation (on MySQL 'E1' and 'e1'
+would be one group in SQL, two here).
 """
 from __future__ import annotations
 
@@ -60,49 +62,68 @@ def _sums(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
     return np.bincount(group.astype(np.int64), weights=values, minlength=groups).astype(float)
 
 
-def _dense(group: np.ndarray, bucket: np.ndarray, count: np.ndarray, groups: int) -> Iterable[tuple[int, int, np.ndarray]]:
+Entries = tuple[np.ndarray, np.ndarray, np.ndarray]  # (group, bucket, count), sorted by group
+
+
+def _packed_entries(packed: pd.DataFrame, codes: np.ndarray) -> Entries:
+    """Every bucket of packed rows with its row's group, rows taken in group order (sorting
+    the rows, not their millions of buckets)."""
+    order = np.argsort(codes, kind="stable")
+    row, bucket, count = unpack(packed.iloc[order])
+    return codes[order][row], bucket, count
+
+
+def _dense(parts: Sequence[Entries], groups: int) -> Iterable[tuple[int, int, np.ndarray]]:
     """Counts added up per group and bucket, as dense [group, bucket - first bucket] blocks of
     at most MAX_CELLS cells: yields (first group, first bucket, block)."""
-    if not len(group):
+    parts = [p for p in parts if len(p[0])]
+    if not parts:
         return
-    low = int(bucket.min())
-    width = int(bucket.max()) - low + 1
+    low = min(int(bucket.min()) for _, bucket, _ in parts)
+    width = max(int(bucket.max()) for _, bucket, _ in parts) - low + 1
     step = max(1, MAX_CELLS // width)
     for first in range(0, groups, step):
         last = min(first + step, groups)
-        mine = slice(None) if (first, last) == (0, groups) else (group >= first) & (group < last)
-        cells = (group[mine] - first) * width + (bucket[mine] - low)
-        block = np.bincount(cells, weights=count[mine], minlength=(last - first) * width)
+        block = np.zeros((last - first) * width)
+        for group, bucket, count in parts:
+            start, end = np.searchsorted(group, [first, last])
+            cells = (group[start:end] - first) * width + (bucket[start:end] - low)
+            block += np.bincount(cells, weights=count[start:end], minlength=(last - first) * width)
         yield first, low, block.reshape(last - first, width)
 
 
-def added(packed: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+def _names(keys_frame: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
+    """The keys of each group, in group order."""
+    return keys_frame.iloc[np.unique(codes, return_index=True)[1]].reset_index(drop=True)
+
+
+def combined(packed: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Packed rows added up per group of `keys`, packed again (a quarter from its months)."""
     keys = list(keys)
     if packed.empty:
         return pd.DataFrame(columns=[*keys, *PACKED])
     codes = packed.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
     groups = int(codes.max()) + 1
-    row, bucket, count = unpack(packed)
     parts = []
-    for first, low, block in _dense(codes[row], bucket, count, groups):
+    for first, low, block in _dense([_packed_entries(packed, codes)], groups):
         g, b = np.nonzero(block)
         parts.append(pd.DataFrame({"group": g + first, "bucket": b + low, "tickets": block[g, b].astype(np.int64)}))
     entries = pd.concat(parts, ignore_index=True)
     zero_sum = _sums(codes, pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), groups)
-    names = packed[keys].iloc[np.unique(codes, return_index=True)[1]].reset_index(drop=True)
-    entries = pd.concat([names.iloc[entries["group"].to_numpy()].reset_index(drop=True), entries], axis=1)
-    entries["value_sum"] = np.where(entries["bucket"] == 0, zero_sum[entries["group"].to_numpy()], 0.0)
-    return pack(entries.drop(columns="group"), keys)
+    group = entries.pop("group").to_numpy()
+    entries = pd.concat([_names(packed[keys], codes).iloc[group].reset_index(drop=True), entries], axis=1)
+    entries["value_sum"] = np.where(entries["bucket"] == 0, zero_sum[group], 0.0)
+    return pack(entries, keys)
 
 
-def ranked(packed: pd.DataFrame, loose: pd.DataFrame | None, keys: Sequence[str], fractions: Iterable[float]) -> pd.DataFrame:
+def ranked(packed: pd.DataFrame, bucket_rows: pd.DataFrame | None, keys: Sequence[str], fractions: Iterable[float]) -> pd.DataFrame:
     """The buckets holding the two closest ranks of each fraction (percentile), per group of
-    `keys`, with `above` (ranks up to the bucket's end) and `total`: what rollups._ranked gives
-    in SQL. `packed` holds packed rows, `loose` histogram rows (keys..., bucket, tickets,
-    value_sum) such as a period's edge days from the tickets."""
+    `keys`, with `above` (ranks up to the bucket's end) and `total`, as
+    rollups.percentiles_from_ranked takes them. `packed` holds packed rows, `bucket_rows`
+    histogram rows one per bucket (keys..., bucket, tickets, value_sum), such as a period's
+    edge days from the tickets."""
     keys, fractions = list(keys), list(fractions)
-    loose = loose if loose is not None else pd.DataFrame(columns=[*keys, "bucket", "tickets", "value_sum"])
+    loose = bucket_rows if bucket_rows is not None else pd.DataFrame(columns=[*keys, "bucket", "tickets", "value_sum"])
     columns = [*keys, "bucket", "tickets", "value_sum", "above", "total"]
     names = pd.concat([packed[keys], loose[keys]], ignore_index=True)
     if names.empty:
@@ -110,15 +131,15 @@ def ranked(packed: pd.DataFrame, loose: pd.DataFrame | None, keys: Sequence[str]
     codes = names.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
     groups = int(codes.max()) + 1
     packed_codes, loose_codes = codes[: len(packed)], codes[len(packed):]
-    row, bucket, count = unpack(packed)
     loose_bucket = pd.to_numeric(loose["bucket"]).to_numpy(dtype=np.int64)
-    group = np.concatenate([packed_codes[row], loose_codes])
-    bucket = np.concatenate([bucket, loose_bucket])
-    count = np.concatenate([count, pd.to_numeric(loose["tickets"]).to_numpy(dtype=np.int64)])
+    loose_order = np.argsort(loose_codes, kind="stable")
+    loose_entries = (
+        loose_codes[loose_order], loose_bucket[loose_order], pd.to_numeric(loose["tickets"]).to_numpy(dtype=np.int64)[loose_order]
+    )
     loose_zero = np.where(loose_bucket == 0, pd.to_numeric(loose["value_sum"]).to_numpy(dtype=float), 0.0)
     zero_sum = _sums(packed_codes, pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), groups) + _sums(loose_codes, loose_zero, groups)
     parts = []
-    for first, low, block in _dense(group, bucket, count, groups):
+    for first, low, block in _dense([_packed_entries(packed, packed_codes), loose_entries], groups):
         width = block.shape[1]
         above = np.cumsum(block, axis=1)
         total = above[:, -1]
@@ -140,8 +161,7 @@ def ranked(packed: pd.DataFrame, loose: pd.DataFrame | None, keys: Sequence[str]
             "above": above[g, b].astype(np.int64), "total": total[g].astype(np.int64),
         }))
     entries = pd.concat(parts, ignore_index=True)
-    entries["value_sum"] = np.where(entries["bucket"] == 0, zero_sum[entries["group"].to_numpy()], 0.0)
-    first_rows = np.unique(codes, return_index=True)[1]
-    names = names.iloc[first_rows].reset_index(drop=True)
-    out = pd.concat([names.iloc[entries["group"].to_numpy()].reset_index(drop=True), entries.drop(columns="group")], axis=1)
+    group = entries.pop("group").to_numpy()
+    entries["value_sum"] = np.where(entries["bucket"] == 0, zero_sum[group], 0.0)
+    out = pd.concat([_names(names, codes).iloc[group].reset_index(drop=True), entries], axis=1)
     return out[columns]

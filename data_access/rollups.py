@@ -213,7 +213,8 @@ TABLES = {r.name: _tables(r) for r in ROLLUPS}
 
 def _definition(rollup: Rollup) -> str:
     table, histogram = TABLES[rollup.name]
-    text = repr((rollup, [(c.name, str(c.type)) for c in table.columns], BUCKET_RATIO, BUCKET_FLOOR_MINUTES, histogram is not None))
+    columns = [[(c.name, str(c.type)) for c in t.columns] for t in (table, histogram) if t is not None]
+    text = repr((rollup, columns, BUCKET_RATIO, BUCKET_FLOOR_MINUTES, histograms.BUCKET.str, histograms.COUNT.str))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -698,14 +699,15 @@ def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: F
 
 
 def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    """The plan's packed histogram rows added up in memory, with its edge days' histogram from
-    the tickets: only the buckets of a few rows per group leave the database."""
+    """The plan's packed histogram rows (a few per group: one per year, quarter, month...) added
+    up in memory with its edge days' buckets, summed in SQL from the tickets."""
     _, histogram = TABLES[plan.rollup.name]
     h = histogram.c
-    keys = [_key(histogram, d, plan).label(d) for d in by]
-    packed = pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
     if plan.rolled_up:
+        keys = [_key(histogram, d, plan).label(d) for d in by]
         packed = db.frame(sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*_where(histogram, plan, filters, scope)))
+    else:
+        packed = pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
     edges = None
     if plan.raw:
         parts = [p for s in plan.raw for p in _raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)]
@@ -1190,7 +1192,7 @@ def _add_packed(conn: sa.Connection, rollup: Rollup, grain: str, source: str, fi
         sa.select(period_of(h.period).label("period"), *[h[k] for k in keys[1:]], *[h[c] for c in histograms.PACKED])
         .where(h.grain == source, h.period >= sa.literal(first, sa.Date), h.period <= sa.literal(last, sa.Date))
     )
-    summed = histograms.added(pd.DataFrame(result.fetchall(), columns=list(result.keys())), keys)
+    summed = histograms.combined(pd.DataFrame(result.fetchall(), columns=list(result.keys())), keys)
     summed["period"] = summed["period"].map(as_date)
     summed.insert(0, "grain", grain)
     _insert_packed(conn, histogram, summed)

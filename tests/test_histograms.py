@@ -66,7 +66,7 @@ def test_packed_rows_and_loose_rows_rank_as_one_histogram(tiles, edges, cells):
 def test_months_added_into_a_quarter_keep_every_bucket(drawn):
     months = rows(drawn)
     months["period"] = np.arange(len(months)) % 3
-    quarter = histograms.added(histograms.pack(months, ["period", *KEYS]), KEYS)
+    quarter = histograms.combined(histograms.pack(months, ["period", *KEYS]), KEYS)
     assert len(quarter) == len(months.groupby(KEYS, dropna=False))
     row, bucket, count = histograms.unpack(quarter)
     unpacked = pd.DataFrame({"estate_id": quarter["estate_id"].to_numpy()[row], "measure": quarter["measure"].to_numpy()[row],
