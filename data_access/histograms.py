@@ -14,6 +14,7 @@ would be one group in SQL, two here).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ BUCKET = np.dtype("<u2")  # bucket n holds about 0.01 * 1.02^n minutes: 65,535 i
 COUNT = np.dtype("<u4")
 PACKED = ["buckets", "counts", "zero_sum"]
 MAX_CELLS = 2_000_000  # (group, bucket) counts held at once: 16 MB of float64, three such arrays
+MAX_ENTRIES = 1_000_000  # about how many packed entries are widened to 8 bytes at once
 
 
 def pack(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -62,33 +64,57 @@ def _sums(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
     return np.bincount(group.astype(np.int64), weights=values, minlength=groups).astype(float)
 
 
-Entries = tuple[np.ndarray, np.ndarray, np.ndarray]  # (group, bucket, count), sorted by group
+@dataclass(frozen=True)
+class _Sorted:
+    """Histogram entries in group order: per row its group and where its entries end; the
+    entries' buckets and counts flat, kept in their packed widths (2 and 4 bytes: a three-year
+    question per estate holds millions of entries, and int64 copies of them all would take
+    hundreds of MB)."""
+
+    group: np.ndarray  # per row, ascending
+    ends: np.ndarray  # per row: one past its last entry
+    bucket: np.ndarray
+    count: np.ndarray
+
+    @classmethod
+    def of_packed(cls, packed: pd.DataFrame, codes: np.ndarray) -> _Sorted:
+        order = np.argsort(codes, kind="stable")  # the rows sorted, not their entries
+        buckets, counts = packed["buckets"].to_numpy()[order], packed["counts"].to_numpy()[order]
+        lengths = np.fromiter((len(b) for b in buckets), np.int64, len(buckets)) // BUCKET.itemsize
+        bucket = np.frombuffer(b"".join(buckets), BUCKET)
+        return cls(codes[order], np.cumsum(lengths), bucket, np.frombuffer(b"".join(counts), COUNT))
+
+    @classmethod
+    def of_rows(cls, group: np.ndarray, bucket: np.ndarray, count: np.ndarray) -> _Sorted:
+        """Histogram rows one bucket each."""
+        order = np.argsort(group, kind="stable")
+        return cls(group[order], np.arange(1, len(group) + 1), bucket[order], count[order])
+
+    def between(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(group, bucket, count) of the entries of groups first <= g < last."""
+        start, end = np.searchsorted(self.group, [first, last])
+        lo, hi = (self.ends[start - 1] if start else 0), (self.ends[end - 1] if end else 0)
+        lengths = np.diff(self.ends[start:end], prepend=lo)
+        return np.repeat(self.group[start:end], lengths), self.bucket[lo:hi], self.count[lo:hi]
 
 
-def _packed_entries(packed: pd.DataFrame, codes: np.ndarray) -> Entries:
-    """Every bucket of packed rows with its row's group, rows taken in group order (sorting
-    the rows, not their millions of buckets)."""
-    order = np.argsort(codes, kind="stable")
-    row, bucket, count = unpack(packed.iloc[order])
-    return codes[order][row], bucket, count
-
-
-def _dense(parts: Sequence[Entries], groups: int) -> Iterable[tuple[int, int, np.ndarray]]:
+def _dense(parts: Sequence[_Sorted], groups: int) -> Iterable[tuple[int, int, np.ndarray]]:
     """Counts added up per group and bucket, as dense [group, bucket - first bucket] blocks of
-    at most MAX_CELLS cells: yields (first group, first bucket, block)."""
-    parts = [p for p in parts if len(p[0])]
+    at most MAX_CELLS cells and about MAX_ENTRIES entries: yields (first group, first bucket, block)."""
+    parts = [p for p in parts if len(p.bucket)]
     if not parts:
         return
-    low = min(int(bucket.min()) for _, bucket, _ in parts)
-    width = max(int(bucket.max()) for _, bucket, _ in parts) - low + 1
-    step = max(1, MAX_CELLS // width)
+    low = min(int(p.bucket.min()) for p in parts)
+    width = max(int(p.bucket.max()) for p in parts) - low + 1
+    entries = sum(len(p.bucket) for p in parts)
+    step = max(1, min(MAX_CELLS // width, MAX_ENTRIES * groups // entries))
     for first in range(0, groups, step):
         last = min(first + step, groups)
         block = np.zeros((last - first) * width)
-        for group, bucket, count in parts:
-            start, end = np.searchsorted(group, [first, last])
-            cells = (group[start:end] - first) * width + (bucket[start:end] - low)
-            block += np.bincount(cells, weights=count[start:end], minlength=(last - first) * width)
+        for part in parts:
+            group, bucket, count = part.between(first, last)
+            cells = (group - first) * width + (bucket.astype(np.int64) - low)
+            block += np.bincount(cells, weights=count, minlength=(last - first) * width)
         yield first, low, block.reshape(last - first, width)
 
 
@@ -105,7 +131,7 @@ def combined(packed: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     codes = packed.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
     groups = int(codes.max()) + 1
     parts = []
-    for first, low, block in _dense([_packed_entries(packed, codes)], groups):
+    for first, low, block in _dense([_Sorted.of_packed(packed, codes)], groups):
         g, b = np.nonzero(block)
         parts.append(pd.DataFrame({"group": g + first, "bucket": b + low, "tickets": block[g, b].astype(np.int64)}))
     entries = pd.concat(parts, ignore_index=True)
@@ -132,14 +158,11 @@ def ranked(packed: pd.DataFrame, bucket_rows: pd.DataFrame | None, keys: Sequenc
     groups = int(codes.max()) + 1
     packed_codes, loose_codes = codes[: len(packed)], codes[len(packed):]
     loose_bucket = pd.to_numeric(loose["bucket"]).to_numpy(dtype=np.int64)
-    loose_order = np.argsort(loose_codes, kind="stable")
-    loose_entries = (
-        loose_codes[loose_order], loose_bucket[loose_order], pd.to_numeric(loose["tickets"]).to_numpy(dtype=np.int64)[loose_order]
-    )
+    loose_entries = _Sorted.of_rows(loose_codes, loose_bucket, pd.to_numeric(loose["tickets"]).to_numpy(dtype=np.int64))
     loose_zero = np.where(loose_bucket == 0, pd.to_numeric(loose["value_sum"]).to_numpy(dtype=float), 0.0)
     zero_sum = _sums(packed_codes, pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), groups) + _sums(loose_codes, loose_zero, groups)
     parts = []
-    for first, low, block in _dense([_packed_entries(packed, packed_codes), loose_entries], groups):
+    for first, low, block in _dense([_Sorted.of_packed(packed, packed_codes), loose_entries], groups):
         width = block.shape[1]
         above = np.cumsum(block, axis=1)
         total = above[:, -1]

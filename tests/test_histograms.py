@@ -46,19 +46,20 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(entries, entries, st.sampled_from([histograms.MAX_CELLS, 700, 1]))
-def test_packed_rows_and_loose_rows_rank_as_one_histogram(tiles, edges, cells):
+@given(entries, entries, st.sampled_from([(histograms.MAX_CELLS, histograms.MAX_ENTRIES), (700, 10**6), (10**6, 5), (1, 1)]))
+def test_packed_rows_and_loose_rows_rank_as_one_histogram(tiles, edges, limits):
     """Rows of several periods packed, plus edge days kept loose, give what all of them as
-    bucket rows give, also when the groups are added up a few at a time."""
+    bucket rows give, also when the groups are added up a few at a time (blocks bounded by
+    cells or by entries)."""
     tiles, edges = rows(tiles), rows(edges)
     tiles["period"] = np.arange(len(tiles)) % 3  # three periods: a group's buckets repeat across rows
     packed = histograms.pack(tiles, ["period", *KEYS])
-    original = histograms.MAX_CELLS
-    histograms.MAX_CELLS = cells
+    original = histograms.MAX_CELLS, histograms.MAX_ENTRIES
+    histograms.MAX_CELLS, histograms.MAX_ENTRIES = limits
     try:
         same(by_packed(packed, edges), by_rows(pd.concat([tiles.drop(columns="period"), edges], ignore_index=True)))
     finally:
-        histograms.MAX_CELLS = original
+        histograms.MAX_CELLS, histograms.MAX_ENTRIES = original
 
 
 @settings(max_examples=100, deadline=None)
