@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -135,6 +136,15 @@ class Database:
     def frame(self, statement, params: dict | None = None) -> pd.DataFrame:
         columns, rows = self._run(statement, params)
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+
+    def frames(self, *statements) -> list[pd.DataFrame]:
+        """Independent statements run side by side, each on a connection of its own, where the
+        database is a server (its other core works while this one waits); one after another on
+        an embedded database, which runs in this process (and in memory is one per thread)."""
+        if len(statements) < 2 or self.dialect == "sqlite":
+            return [self.frame(s) for s in statements]
+        with ThreadPoolExecutor(max_workers=len(statements)) as pool:
+            return list(pool.map(self.frame, statements))
 
     def _translate(self, exc: sa.exc.SQLAlchemyError) -> DataSourceError:
         text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
