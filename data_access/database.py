@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,6 +18,7 @@ from sqlalchemy import event
 from .schema import CANONICAL_TABLES
 
 log = logging.getLogger(__name__)
+STREAM_ROWS = 5_000
 
 
 class DataSourceError(RuntimeError):
@@ -113,15 +113,17 @@ class Database:
                 conn.connection._connection_record.info["deadline"] = time.monotonic() + limit
 
     # --- running statements ------------------------------------------------------
-    def _run(self, statement, params: dict | None = None):
+    def _run(self, statement, params: dict | None = None, stream: bool = False):
         started = time.perf_counter()
         if self.source_views is not None and isinstance(statement, (sa.Select, sa.CompoundSelect)):
             statement = self.source_views(statement)
         try:
             with self.engine.connect() as conn:
+                if stream:  # a server-side cursor: the driver holds a few thousand rows at a time, not all
+                    conn = conn.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS)
                 result = conn.execute(statement, params or {})
                 columns = list(result.keys())
-                rows = result.fetchall()
+                rows = [row for part in result.partitions(STREAM_ROWS) for row in part] if stream else result.fetchall()
                 sql = getattr(result.context, "statement", "") or ""
         except sa.exc.SQLAlchemyError as exc:
             raise self._translate(exc) from exc
@@ -133,18 +135,11 @@ class Database:
     def rows(self, statement, params: dict | None = None) -> list[sa.Row]:
         return self._run(statement, params)[1]
 
-    def frame(self, statement, params: dict | None = None) -> pd.DataFrame:
-        columns, rows = self._run(statement, params)
+    def frame(self, statement, params: dict | None = None, *, stream: bool = False) -> pd.DataFrame:
+        """The statement's rows. `stream` for large ones (tens of MB): the driver's copy of the
+        whole result, beside the Python objects made of it, would double the memory they take."""
+        columns, rows = self._run(statement, params, stream)
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
-
-    def frames(self, *statements) -> list[pd.DataFrame]:
-        """Independent statements run side by side, each on a connection of its own, where the
-        database is a server (its other core works while this one waits); one after another on
-        an embedded database, which runs in this process (and in memory is one per thread)."""
-        if len(statements) < 2 or self.dialect == "sqlite":
-            return [self.frame(s) for s in statements]
-        with ThreadPoolExecutor(max_workers=len(statements)) as pool:
-            return list(pool.map(self.frame, statements))
 
     def _translate(self, exc: sa.exc.SQLAlchemyError) -> DataSourceError:
         text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__

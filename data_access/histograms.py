@@ -22,8 +22,8 @@ import pandas as pd
 BUCKET = np.dtype("<u2")  # bucket n holds about 0.01 * 1.02^n minutes: 65,535 is far past any duration
 COUNT = np.dtype("<u4")
 PACKED = ["buckets", "counts", "zero_sum"]
-MAX_CELLS = 2_000_000  # (group, bucket) counts held at once: 16 MB of float64, three such arrays
-MAX_ENTRIES = 1_000_000  # about how many packed entries are widened to 8 bytes at once
+MAX_CELLS = 1_000_000  # (group, bucket) counts held at once: 8 MB of float64, three such arrays
+MAX_ENTRIES = 500_000  # about how many packed entries are widened to 8 bytes at once
 
 
 def pack(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

@@ -703,16 +703,16 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
     up in memory with its edge days' buckets, summed in SQL from the tickets."""
     _, histogram = TABLES[plan.rollup.name]
     h = histogram.c
-    statements = {}
     if plan.rolled_up:
         keys = [_key(histogram, d, plan).label(d) for d in by]
-        statements["packed"] = sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*_where(histogram, plan, filters, scope))
+        select = sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*_where(histogram, plan, filters, scope))
+        packed = db.frame(select, stream=True)  # per estate over years: ~30 MB of buckets
+    else:
+        packed = pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
+    edges = None
     if plan.raw:
         parts = [p for s in plan.raw for p in _raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)]
-        statements["edges"] = _summed(parts, by)
-    frames = dict(zip(statements, db.frames(*statements.values())))
-    packed = frames.get("packed", pd.DataFrame(columns=[*by, "measure", *histograms.PACKED]))
-    edges = frames.get("edges")
+        edges = db.frame(_summed(parts, by))
     out = percentiles_from_ranked(histograms.ranked(packed, edges, [*by, "measure"], PERCENTILES.values()), by)
     out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
     return out
