@@ -276,6 +276,33 @@ def test_a_group_of_many_estates_shows_its_busiest_in_the_heatmap(app, demo_db, 
     assert cell is not dash.no_update and "area=cleaning" in cell
 
 
+@pytest.mark.parametrize("figure", list(figures.HEATMAP_FIGURES))
+def test_the_busiest_estates_cells_are_those_of_every_estates_league(app, demo_db, monkeypatch, figure):
+    """Past HEATMAP_ESTATES estates only the drawn estates' rows are asked for: the same rows,
+    cells and count left out as from the league of every estate by area."""
+    from dashboard.pages import estates as page
+    from dashboard.services import EXTENSION
+
+    monkeypatch.setattr(figures, "HEATMAP_ESTATES", 5)
+    with app.server.app_context():
+        app.server.extensions[EXTENSION].cache.clear()
+    asked = []
+    league = page.estate_league
+    monkeypatch.setattr(page, "estate_league", lambda *a, **k: asked.append((a[2], k)) or league(*a, **k))
+    heatmap, problem = call(app, "update_heatmap", OCTOBER_LINK + "&type=repair", figure, "en")
+    assert problem is None
+    filters = OCTOBER.narrowed(request_types=["repair"])
+    by_area = estate_league(demo_db, RULES, filters, ALL, by_area=True, medians=figure == "response_median")
+    rows, left_out = page._heatmap_rows(estate_list(demo_db, ALL), ALL, filters, by_area)
+    expected = figures.estate_area_heatmap(by_area, rows, figure, "en", left_out=left_out)
+    drawn = heatmap.data[0]
+    assert list(drawn.y) == list(expected.data[0].y) and len(drawn.y) == 5
+    assert np.allclose(np.array(drawn.z, dtype=float), np.array(expected.data[0].z, dtype=float), equal_nan=True)
+    assert [a.text for a in heatmap.layout.annotations] == [a.text for a in expected.layout.annotations]
+    by_area_asked = [f for f, k in asked if k.get("by_area")]
+    assert [len(f.estates) for f in by_area_asked] == [5]  # five estates' rows, not sixty
+
+
 def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
     import dash
 

