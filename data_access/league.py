@@ -48,6 +48,15 @@ def estate_league(
     return frame.sort_values(["city", "name"]).reset_index(drop=True)
 
 
+def areas_with_data(db: Database, rules: ServiceRules, filters: Filters, scope: Scope) -> list[str]:
+    """The service areas where the selection has tickets or surveys: the columns of the league
+    by area (estate_league(by_area=True)) of every estate, from a few rows per area."""
+    tickets = ticket_counts(db, rules, filters, scope, by=("service_area",))
+    surveys = survey_summary(db, filters, scope, by=("service_area",))
+    present = set(tickets.loc[tickets["tickets"] > 0, "service_area"].dropna()) | set(surveys["service_area"].dropna())
+    return sorted(present)
+
+
 MEDIAN_COLUMNS = ["response_median", "resolution_median"]
 
 

@@ -279,7 +279,9 @@ def test_a_group_of_many_estates_shows_its_busiest_in_the_heatmap(app, demo_db, 
 @pytest.mark.parametrize("figure", list(figures.HEATMAP_FIGURES))
 def test_the_busiest_estates_cells_are_those_of_every_estates_league(app, demo_db, monkeypatch, figure):
     """Past HEATMAP_ESTATES estates only the drawn estates' rows are asked for: the same rows,
-    cells and count left out as from the league of every estate by area."""
+    columns, cells and count left out as from the league of every estate by area, also the
+    columns of areas where only estates left out have tickets (1 October's repairs: cleaning,
+    greening)."""
     from dashboard.pages import estates as page
     from dashboard.services import EXTENSION
 
@@ -289,14 +291,17 @@ def test_the_busiest_estates_cells_are_those_of_every_estates_league(app, demo_d
     asked = []
     league = page.estate_league
     monkeypatch.setattr(page, "estate_league", lambda *a, **k: asked.append((a[2], k)) or league(*a, **k))
-    heatmap, problem = call(app, "update_heatmap", OCTOBER_LINK + "&type=repair", figure, "en")
+    heatmap, problem = call(app, "update_heatmap", "?period=custom&from=2026-10-01&to=2026-10-01&type=repair", figure, "en")
     assert problem is None
-    filters = OCTOBER.narrowed(request_types=["repair"])
+    filters = Filters(D(2026, 10, 1), D(2026, 10, 1)).narrowed(request_types=["repair"])
     by_area = estate_league(demo_db, RULES, filters, ALL, by_area=True, medians=figure == "response_median")
     rows, left_out = page._heatmap_rows(estate_list(demo_db, ALL), ALL, filters, by_area)
     expected = figures.estate_area_heatmap(by_area, rows, figure, "en", left_out=left_out)
     drawn = heatmap.data[0]
     assert list(drawn.y) == list(expected.data[0].y) and len(drawn.y) == 5
+    assert list(drawn.x) == list(expected.data[0].x) == [i18n.area(a, "en") for a in AREAS]
+    drawn_areas = set(by_area.loc[by_area["estate_id"].isin(rows["estate_id"]), "service_area"])
+    assert {"cleaning", "greening"}.isdisjoint(drawn_areas)  # their columns come from the estates left out
     assert np.allclose(np.array(drawn.z, dtype=float), np.array(expected.data[0].z, dtype=float), equal_nan=True)
     assert [a.text for a in heatmap.layout.annotations] == [a.text for a in expected.layout.annotations]
     by_area_asked = [f for f, k in asked if k.get("by_area")]

@@ -7,6 +7,7 @@ null), and nulls sort last whichever way a column is sorted.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from dataclasses import dataclass
 
@@ -204,17 +205,19 @@ def heatmap_height(estate_count: int) -> int:
 
 
 def estate_area_heatmap(by_area: pd.DataFrame, estates: pd.DataFrame, figure: str, lang: str, *, titled: bool = False,
-                        left_out: int = 0) -> go.Figure:
+                        left_out: int = 0, areas: Iterable[str] | None = None) -> go.Figure:
     """Estates (rows, in the given order) by service area (columns) for one figure of the league.
 
     `by_area` is estate_league(..., by_area=True); `estates` (estate_id, name, city) are the
-    rows, so an estate without data keeps its row of "—".
+    rows, so an estate without data keeps its row of "—". The columns are `areas` (those holding
+    data in the whole selection, when `by_area` holds only the drawn estates), else the areas
+    found in `by_area`.
     """
     spec = HEATMAP_FIGURES.get(figure, HEATMAP_FIGURES[DEFAULT_HEATMAP_FIGURE])
     label = i18n.t(spec.label_key, lang)
     # The page names the chart in its card header and the figure in the dropdown; exports carry both.
     title = f"{i18n.t('estates.heatmap', lang)} · {label}" if titled else None
-    present = set(by_area["service_area"].dropna()) if len(by_area) else set()
+    present = set(areas) if areas is not None else set(by_area["service_area"].dropna()) if len(by_area) else set()
     areas = [a for a in SERVICE_AREAS if a in present]
     if estates.empty or not areas or int(pd.to_numeric(by_area["tickets"]).fillna(0).sum()) + int(pd.to_numeric(by_area["responses"]).fillna(0).sum()) == 0:
         return empty_figure(lang, title=title)

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from data_access import DataSourceError
-from data_access.league import MEDIAN_COLUMNS, estate_league, estate_medians
+from data_access.league import MEDIAN_COLUMNS, areas_with_data, estate_league, estate_medians
 
 from .. import i18n, urlstate
 from ..components import create_card, create_graph
@@ -166,24 +166,27 @@ clientside_callback(
 def update_heatmap(search, figure, lang):
     try:
         svc, scope, _view, filters = _filters(search)
-        by_area = _heatmap_data(svc, filters, scope, figure)
+        by_area, areas = _heatmap_data(svc, filters, scope, figure)
         rows, left_out = _heatmap_rows(svc.estates(scope), scope, filters, by_area)
     except DataSourceError as exc:
         return no_update, str(exc)
-    return figures.estate_area_heatmap(by_area, rows, figure, lang, left_out=left_out), None
+    return figures.estate_area_heatmap(by_area, rows, figure, lang, left_out=left_out, areas=areas), None
 
 
 def _heatmap_data(svc, filters, scope, figure):
-    """The league per estate and area of the estates the heatmap draws; medians, the costliest
-    figure of all, only when shown. Past HEATMAP_ESTATES estates with tickets, only the busiest
-    are asked for, found in the table's own league (cached beside it): at a group's scale 60
-    estates' rows, not 2,000 estates' (three years at 10M: ~0.9 s -> ~0.1 s)."""
+    """The league per estate and area of the estates the heatmap draws, and its columns (None:
+    the areas in those rows); medians, the costliest figure of all, only when shown. Past
+    HEATMAP_ESTATES estates with tickets only the busiest are asked for, found in the table's
+    own league (cached beside it), and the columns are every area holding data in the selection:
+    at a group's scale 60 estates' rows, not 2,000 estates' (three years at 10M: ~0.9 s -> ~0.25 s)."""
     medians = figure == "response_median"
     league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)
     tickets = league[league["tickets"] > 0].groupby("estate_id")["tickets"].sum()
+    areas = None
     if len(tickets) > figures.HEATMAP_ESTATES:  # as _heatmap_rows picks them from all estates' rows
+        areas = svc.cached("areas_with_data", areas_with_data, svc.db, svc.rules, filters, scope)
         filters = filters.narrowed(estates=tickets.nlargest(figures.HEATMAP_ESTATES).index)
-    return svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, by_area=True, medians=medians)
+    return svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, by_area=True, medians=medians), areas
 
 
 @callback(
@@ -209,7 +212,7 @@ def narrow_to_clicked(cell, click, search, lang, figure):
     filters = view.filters(svc.today(), svc.city_estates(scope))
     if not points:
         return no_update
-    rows, _ = _heatmap_rows(svc.estates(scope), scope, filters, _heatmap_data(svc, filters, scope, figure))  # as drawn
+    rows, _ = _heatmap_rows(svc.estates(scope), scope, filters, _heatmap_data(svc, filters, scope, figure)[0])  # as drawn
     chosen = figures.clicked_cell(points[0], rows, lang)
     if chosen is None:
         return no_update
