@@ -50,15 +50,6 @@ def pack(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return out
 
 
-def unpack(packed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, bucket, count) of every bucket of packed rows."""
-    buckets, counts = list(packed["buckets"]), list(packed["counts"])
-    bucket = np.frombuffer(b"".join(buckets), BUCKET).astype(np.int64)
-    count = np.frombuffer(b"".join(counts), COUNT).astype(np.int64)
-    lengths = np.fromiter((len(b) for b in buckets), np.int64, len(buckets)) // BUCKET.itemsize
-    return np.repeat(np.arange(len(buckets)), lengths), bucket, count
-
-
 def _sums(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
     """Values added up per group, as floats (numpy gives integers when there are none)."""
     return np.bincount(group.astype(np.int64), weights=values, minlength=groups).astype(float)
@@ -96,6 +87,11 @@ class _Sorted:
         lo, hi = (self.ends[start - 1] if start else 0), (self.ends[end - 1] if end else 0)
         lengths = np.diff(self.ends[start:end], prepend=lo)
         return np.repeat(self.group[start:end], lengths), self.bucket[lo:hi], self.count[lo:hi]
+
+
+def unpack(packed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, bucket, count) of every bucket of packed rows."""
+    return _Sorted.of_packed(packed, np.arange(len(packed))).between(0, len(packed))
 
 
 def _dense(parts: Sequence[_Sorted], groups: int) -> Iterable[tuple[int, int, np.ndarray]]:
