@@ -13,6 +13,7 @@ from data_access import Database, DataSourceError, Settings
 from . import audit, layout
 from .auth import init_auth
 from .hardening import init_hardening
+from .index_page import DashboardApp
 from .services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> d
         up = server.extensions["estate_dashboard"].database_is_up()
         return flask.jsonify({"database": "ok" if up else "unreachable"}), 200 if up else 503
 
-    app = dash.Dash(
+    app = DashboardApp(
         __name__,
         server=server,
         use_pages=True,

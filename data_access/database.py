@@ -80,6 +80,15 @@ class Database:
         limit = self.statement_timeout
         if self.dialect == "postgresql":
 
+            @event.listens_for(self.engine, "do_execute")
+            def _pg_binary(cursor, statement, parameters, context):
+                # Large results in the binary protocol: bytea as its bytes, not hex text of twice the size
+                # (a three-year question per estate: 33 MB -> 16 MB, and no hex to decode).
+                if context.execution_options.get("binary_results"):
+                    cursor.execute(statement, parameters, binary=True)
+                    return True
+                return None
+
             @event.listens_for(self.engine, "connect")
             def _pg_timeout(dbapi_conn, _record):
                 with dbapi_conn.cursor() as cur:
@@ -120,7 +129,7 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 if stream:  # a server-side cursor: the driver holds a few thousand rows at a time, not all
-                    conn = conn.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS)
+                    conn = conn.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS, binary_results=True)
                 result = conn.execute(statement, params or {})
                 columns = list(result.keys())
                 rows = [row for part in result.partitions(STREAM_ROWS) for row in part] if stream else result.fetchall()
@@ -137,7 +146,8 @@ class Database:
 
     def frame(self, statement, params: dict | None = None, *, stream: bool = False) -> pd.DataFrame:
         """The statement's rows. `stream` for large ones (tens of MB): the driver's copy of the
-        whole result, beside the Python objects made of it, would double the memory they take."""
+        whole result, beside the Python objects made of it, would double the memory they take;
+        on PostgreSQL they come in the binary protocol too."""
         columns, rows = self._run(statement, params, stream)
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
 

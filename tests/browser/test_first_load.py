@@ -4,8 +4,12 @@ no callback fires for a click that never happened, so nothing holds the page's f
 (they wait for every callback writing the URL they listen to)."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from conftest import wait_for_dash
+
+from dashboard.index_page import SHELL_CHUNKS
 
 CHART_PAGES = ("/", "/response", "/escalations", "/satisfaction", "/estates", "/tickets")
 CLICKS = {"clickData", "cellClicked"}
@@ -60,3 +64,20 @@ def test_a_referer_cut_to_the_root_still_shows_the_address(page, dashboard_url):
     assert page.inner_text("#filter-areas").count("Repair") == 1
     assert "Last month" in page.inner_text("#filter-period")
     assert page.url.endswith("/estates?period=last_month&area=repair")
+
+
+def test_the_layout_and_lazy_components_come_with_the_scripts_once(page, dashboard_url):
+    """The index preloads the layout, the callback graph and the shell's lazy components, so the
+    browser fetches them while it runs the scripts. Each is fetched once: a preload the renderer
+    did not take (another credentials mode, another address) would be fetched again after the
+    scripts. Dash's legacy polyfill is not fetched, and the pages still draw without it."""
+    fetched = []
+    page.on("request", lambda r: fetched.append(urlsplit(r.url).path))
+    page.goto(dashboard_url + "/?period=last_month")
+    wait_for_dash(page)
+    assert page.locator("#overview-area-chart .js-plotly-plot").count() == 1
+    renderer = next(i for i, p in enumerate(fetched) if "/dash-renderer/" in p)
+    for path in ("/_dash-layout", "/_dash-dependencies", *(f"/_dash-component-suites/dash/dcc/{c}" for c in SHELL_CHUNKS)):
+        assert fetched.count(path) == 1, f"{path} fetched {fetched.count(path)} times"
+        assert fetched.index(path) < renderer, f"{path} was not asked for beside the scripts"
+    assert not [p for p in fetched if "polyfill" in p]

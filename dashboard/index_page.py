@@ -1,0 +1,36 @@
+"""The page's HTML, the first thing a browser gets: what it fetches and runs before any figure.
+
+Two changes to Dash's own index, both for the first page of a visit (measured in
+BENCHMARKS.md, checked in tests/browser/test_first_load.py):
+
+- Dash's Babel polyfill is left out. It patches a browser back to ES5 (~100 KB, the longest
+  script to run after plotly.js) for browsers Dash itself no longer supports; of what it
+  brings, the components use only `regeneratorRuntime`, which assets/vendor ships alone.
+- What the renderer asks for after its scripts have run is asked for with them: the layout,
+  the callback graph, and the lazily loaded components every page draws (the filter bar's
+  dropdowns and date picker, the charts). The browser fetches them while it runs the scripts,
+  and the renderer finds them waiting.
+"""
+from __future__ import annotations
+
+import re
+
+import dash
+
+POLYFILL = re.compile(r'<script src="[^"]*/dash/deps/polyfill@[^"]*"></script>\s*')
+# dcc's lazy chunks of the shell's filter bar and of dcc.Graph (webpack names them so).
+SHELL_CHUNKS = ("async-dropdown.js", "async-datepicker.js", "async-graph.js")
+
+
+class DashboardApp(dash.Dash):
+    def interpolate_index(self, **kwargs):
+        prefix = self.config.requests_pathname_prefix
+        preloads = [
+            # crossorigin "anonymous" sends cookies to the same origin, as the renderer's fetch does: the two must match
+            f'<link rel="preload" href="{prefix}_dash-layout" as="fetch" crossorigin="anonymous">',
+            f'<link rel="preload" href="{prefix}_dash-dependencies" as="fetch" crossorigin="anonymous">',
+            *(f'<link rel="preload" href="{prefix}_dash-component-suites/dash/dcc/{chunk}" as="script">' for chunk in SHELL_CHUNKS),
+        ]
+        kwargs["metas"] = kwargs.get("metas", "") + "\n" + "\n".join(preloads)
+        kwargs["scripts"] = POLYFILL.sub("", kwargs.get("scripts", ""))
+        return super().interpolate_index(**kwargs)
