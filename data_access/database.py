@@ -122,14 +122,16 @@ class Database:
                 conn.connection._connection_record.info["deadline"] = time.monotonic() + limit
 
     # --- running statements ------------------------------------------------------
-    def _run(self, statement, params: dict | None = None, stream: bool = False):
+    def _run(self, statement, params: dict | None = None, stream: bool = False, binary: bool = False):
         started = time.perf_counter()
         if self.source_views is not None and isinstance(statement, (sa.Select, sa.CompoundSelect)):
             statement = self.source_views(statement)
         try:
             with self.engine.connect() as conn:
                 if stream:  # a server-side cursor: the driver holds a few thousand rows at a time, not all
-                    conn = conn.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS, binary_results=True)
+                    conn = conn.execution_options(stream_results=True, max_row_buffer=STREAM_ROWS)
+                if stream or binary:
+                    conn = conn.execution_options(binary_results=True)
                 result = conn.execute(statement, params or {})
                 columns = list(result.keys())
                 rows = [row for part in result.partitions(STREAM_ROWS) for row in part] if stream else result.fetchall()
@@ -144,11 +146,12 @@ class Database:
     def rows(self, statement, params: dict | None = None) -> list[sa.Row]:
         return self._run(statement, params)[1]
 
-    def frame(self, statement, params: dict | None = None, *, stream: bool = False) -> pd.DataFrame:
-        """The statement's rows. `stream` for large ones (tens of MB): the driver's copy of the
-        whole result, beside the Python objects made of it, would double the memory they take;
-        on PostgreSQL they come in the binary protocol too."""
-        columns, rows = self._run(statement, params, stream)
+    def frame(self, statement, params: dict | None = None, *, stream: bool = False, binary: bool = False) -> pd.DataFrame:
+        """The statement's rows. `stream` for many of them (tens of MB): the driver's copy of the
+        whole result, beside the Python objects made of it, would double the memory they take.
+        `binary` (implied by `stream`) for large bytes: PostgreSQL's binary protocol sends them as
+        they are, not as hex text of twice the size."""
+        columns, rows = self._run(statement, params, stream, binary)
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
 
     def _translate(self, exc: sa.exc.SQLAlchemyError) -> DataSourceError:

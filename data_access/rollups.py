@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 # aggregates imports this module only inside its functions, so this import is not circular.
 from .aggregates import (
@@ -713,8 +714,11 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
     h = histogram.c
     if plan.rolled_up:
         keys = [_key(histogram, d, plan).label(d) for d in by]
-        select = sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*_where(histogram, plan, filters, scope))
-        packed = db.frame(select, stream=True)  # per estate over years: ~30 MB of buckets
+        where = _where(histogram, plan, filters, scope)
+        if db.dialect == "postgresql":  # a row per group; not through a cursor, which plans for its first rows
+            packed = db.frame(_packed_per_group(histogram, plan, keys, by, where), binary=True)
+        else:  # per estate over years: ~16 MB of buckets in ~70,000 rows
+            packed = db.frame(sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*where), stream=True)
     else:
         packed = pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
     edges = None
@@ -724,6 +728,26 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
     out = percentiles_from_ranked(histograms.ranked(packed, edges, [*by, "measure"], PERCENTILES.values()), by)
     out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
     return out
+
+
+def _packed_per_group(histogram: sa.Table, plan: Plan, keys: list, by: Sequence[str], where: list):
+    """A group's packed rows joined into one by PostgreSQL (string_agg of bytea), so a driver
+    hands over a row per group and measure, not per period: per estate over three years 4,000
+    rows instead of 72,000, the same bytes. Entries need no order within a group (they are
+    added up per bucket), but buckets and counts must be joined in the same order: that of
+    the rows' unique key."""
+    h = histogram.c
+    order = [h.grain, h.period, *[h[d] for d in plan.rollup.dims]]
+    return (
+        sa.select(
+            *keys, h.measure,
+            sa.func.string_agg(h.buckets, sa.literal(b"", sa.LargeBinary)).label("buckets"),
+            sa.func.string_agg(h.counts, sa.literal(b"", sa.LargeBinary)).label("counts"),
+            sa.func.sum(h.zero_sum).label("zero_sum"),
+        )
+        .where(*where)
+        .group_by(*[_key(histogram, d, plan) for d in by], h.measure)
+    )
 
 
 def _summed(parts: list, by: Sequence[str]):
