@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from . import i18n
-from .figures.common import graph_config
+from .figures.common import CHART_HEIGHT, graph_config, placeholder_figure
 from .headlines import Headline
 
 STATUS_ICONS = {"good": "bi-check-circle-fill", "watch": "bi-exclamation-circle-fill", "bad": "bi-x-circle-fill"}
@@ -35,8 +35,9 @@ def create_card(title: str, body, *, card_id: str | None = None, class_name: str
     return dbc.Card([dbc.CardHeader(title, className="card-title-bar"), dbc.CardBody(body)], className=f"panel {class_name}", **kwargs)
 
 
-def create_graph(graph_id: str, lang: str, **kwargs) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, config=graph_config(lang), className="chart", **kwargs)
+def create_graph(graph_id: str, lang: str, *, height: int = CHART_HEIGHT, **kwargs) -> dcc.Graph:
+    """A chart, blank at `height` (that of the figure to come) until its figure arrives."""
+    return dcc.Graph(id=graph_id, config=graph_config(lang), figure=placeholder_figure(height), className="chart", **kwargs)
 
 
 # For a grid whose rows keep each raw value (sorted and filtered by) with its text beside it as

@@ -46,7 +46,10 @@ pio.templates["estate_dashboard"] = TEMPLATE
 pio.templates.default = "estate_dashboard"
 
 
-def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 320, legend: bool = True) -> go.Figure:
+CHART_HEIGHT = 320  # px, unless a chart says otherwise
+
+
+def base_layout(fig: go.Figure, *, title: str | None = None, height: int = CHART_HEIGHT, legend: bool = True) -> go.Figure:
     """What differs between charts; the rest comes from TEMPLATE."""
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
@@ -57,13 +60,20 @@ def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 320, 
     return fig
 
 
-def empty_figure(lang: str, *, title: str | None = None, height: int = 320) -> go.Figure:
+def empty_figure(lang: str, *, title: str | None = None, height: int = CHART_HEIGHT) -> go.Figure:
     """A chart for a selection without data says so instead of drawing zeros."""
     fig = go.Figure()
     fig.add_annotation(text=i18n.t("app.no_data", lang), showarrow=False, font={"size": 14, "color": "#6b7280"}, x=0.5, y=0.5, xref="paper", yref="paper")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return base_layout(fig, title=title, height=height, legend=False)
+
+
+def placeholder_figure(height: int = CHART_HEIGHT) -> dict:
+    """What a chart shows until its figure arrives: nothing, at the height its figure will have.
+    A graph whose height changes when the figure lands is drawn twice (its container resized:
+    ~170 ms of a first load at the end), and empty axes take longer to draw than none."""
+    return {"data": [], "layout": {"height": height, "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
 
 
 def graph_config(lang: str) -> dict:

@@ -8,13 +8,15 @@ from data_access.schema import SERVICE_AREAS
 from .. import i18n
 from .common import AREA_COLOURS, COMPARISON_COLOUR, base_layout, empty_figure
 
+AREA_CHART_HEIGHT = 300
+
 
 def area_tickets(current: dict, comparison: dict, lang: str, *, titled: bool = False) -> go.Figure:
     """Tickets per service area, this period beside the comparison period. Click a bar to filter."""
     title = i18n.t("overview.chart_area_tickets", lang) if titled else None
     counts = [current["by_area"][a]["tickets"] for a in SERVICE_AREAS]
     if sum(counts) == 0:
-        return empty_figure(lang, title=title)
+        return empty_figure(lang, title=title, height=AREA_CHART_HEIGHT)
     labels = [i18n.area(a, lang) for a in SERVICE_AREAS]
     previous = [comparison["by_area"][a]["tickets"] for a in SERVICE_AREAS]
     fig = go.Figure()
@@ -28,4 +30,4 @@ def area_tickets(current: dict, comparison: dict, lang: str, *, titled: bool = F
         customdata=list(SERVICE_AREAS), hovertemplate="%{x}: %{y:,}<extra></extra>",
     )
     fig.update_layout(barmode="group", bargap=0.25)
-    return base_layout(fig, title=title, height=300)
+    return base_layout(fig, title=title, height=AREA_CHART_HEIGHT)

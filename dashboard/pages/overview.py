@@ -13,7 +13,7 @@ from data_access.ticket_lists import complaint_watchlist, complaint_watchlist_co
 from .. import i18n, urlstate
 from ..components import create_card, create_graph, create_table, create_tile
 from ..filterbar import known_view, selection
-from ..figures.overview import area_tickets
+from ..figures.overview import AREA_CHART_HEIGHT, area_tickets
 from ..headlines import headlines
 from ..output_cache import cached_callback
 from ..layout import create_error_store, create_navigation_store, current_language, database_problem, navigation_target
@@ -33,7 +33,7 @@ def layout(**_query):
             dbc.Row(
                 [
                     dbc.Col(create_card(i18n.t("overview.by_area", lang), html.Div(id="overview-areas")), lg=7),
-                    dbc.Col(create_card(i18n.t("overview.chart_area_tickets", lang), create_graph("overview-area-chart", lang)), lg=5),
+                    dbc.Col(create_card(i18n.t("overview.chart_area_tickets", lang), create_graph("overview-area-chart", lang, height=AREA_CHART_HEIGHT)), lg=5),
                 ],
                 className="g-3 mt-1",
             ),
