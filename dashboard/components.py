@@ -36,7 +36,8 @@ def create_card(title: str, body, *, card_id: str | None = None, class_name: str
 
 
 def create_graph(graph_id: str, lang: str, *, height: int = CHART_HEIGHT, **kwargs) -> dcc.Graph:
-    """A chart, blank at `height` (that of the figure to come) until its figure arrives."""
+    """A chart, blank at `height` until its figure arrives: give the figure's own height where
+    it is fixed, or the graph is drawn again when its container resizes."""
     return dcc.Graph(id=graph_id, config=graph_config(lang), figure=placeholder_figure(height), className="chart", **kwargs)
 
 

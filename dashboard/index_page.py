@@ -1,6 +1,6 @@
 """The page's HTML, the first thing a browser gets: what it fetches and runs before any figure.
 
-Two changes to Dash's own index, both for the first page of a visit (measured in
+Two changes to Dash's own index, both for the first page of a visit (measured side by side in
 BENCHMARKS.md, checked in tests/browser/test_first_load.py):
 
 - Dash's Babel polyfill is left out. It patches a browser back to ES5 (~100 KB, the longest

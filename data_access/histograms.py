@@ -72,6 +72,9 @@ class _Sorted:
         order = np.argsort(codes, kind="stable")  # the rows sorted, not their entries
         buckets, counts = packed["buckets"].to_numpy()[order], packed["counts"].to_numpy()[order]
         lengths = np.fromiter((len(b) for b in buckets), np.int64, len(buckets)) // BUCKET.itemsize
+        counted = np.fromiter((len(c) for c in counts), np.int64, len(counts)) // COUNT.itemsize
+        if not np.array_equal(lengths, counted):  # rows joined by the database out of step
+            raise ValueError("packed histogram rows whose buckets and counts differ in length")
         bucket = np.frombuffer(b"".join(buckets), BUCKET)
         return cls(codes[order], np.cumsum(lengths), bucket, np.frombuffer(b"".join(counts), COUNT))
 

@@ -153,10 +153,15 @@ def test_grouped_answers_equal_the_raw_tables(rolled_db, raw_only, by, period):
             assert ((close - exact).abs() <= 0.01 * exact.abs()).all() and (close.isna() == exact.isna()).all(), column
 
 
-def test_estate_sums_read_the_rollups_and_the_edge_days_from_the_tickets(rolled_db, raw_only):
-    """The estate rollup keeps no days: a period starting or ending mid-week counts those days
-    from the tickets and the rest from the rollup, never the whole period from the tickets."""
-    filters = Filters(**LONG)  # ends on a Friday: its last five days are no whole week
+@pytest.mark.parametrize("areas", [frozenset(), frozenset({"repair"})], ids=["all-areas", "one-area"])
+def test_estate_sums_read_the_rollups_and_the_edge_days_from_the_tickets(rolled_db, raw_only, areas):
+    """Per estate and area the rollup keeps no days: a period starting or ending mid-week counts
+    those days from the tickets and the rest from the rollup, never the whole period from the
+    tickets. Over all areas (estate_overall) those days are day rows."""
+    filters = Filters(**LONG, areas=areas)  # ends on a Friday: its last five days are no whole week
+    plan = rollups.plan_tickets(rolled_db, RULES, filters, Scope.everything(), ["estate_id"])
+    assert plan.rollup.name == ("estate" if areas else "estate_overall")
+    assert bool(plan.raw) == bool(areas) and any(s.source == "day" for s in plan.rolled_up) != bool(areas)
     rolled, used = read_rollups(rolled_db, escalation_counts, rolled_db, filters, Scope.everything(), ["estate_id"])
     assert used
     raw = raw_only(escalation_counts, rolled_db, filters, Scope.everything(), ["estate_id"])
@@ -166,8 +171,32 @@ def test_estate_sums_read_the_rollups_and_the_edge_days_from_the_tickets(rolled_
         rollups.ticket_sums(rolled_db, filters, Scope.everything(), ["estate_id"], ["within_sla"])
 
 
+@pytest.fixture
+def parallel_plans(rolled_db):
+    """On PostgreSQL, every query planned in parallel and with little memory, as on a big table:
+    a group's packed rows are then joined from workers' partial results and spilled hashes, and
+    buckets and counts must still line up."""
+    if rolled_db.dialect != "postgresql":
+        yield
+        return
+    settings = ("parallel_setup_cost = 0", "parallel_tuple_cost = 0", "min_parallel_table_scan_size = 0",
+                "min_parallel_index_scan_size = 0", "work_mem = '64kB'")
+
+    def configure(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            for setting in settings:
+                cur.execute(f"SET {setting}")
+        dbapi_conn.commit()
+
+    rolled_db.engine.dispose()
+    sa.event.listen(rolled_db.engine, "connect", configure)
+    yield
+    sa.event.remove(rolled_db.engine, "connect", configure)
+    rolled_db.engine.dispose()
+
+
 @pytest.mark.parametrize("selection", ["five-months", "five-months-one-area", "years", "years-two-estates"])
-def test_estate_medians_from_packed_histograms_are_within_one_percent(rolled_db, raw_only, selection):
+def test_estate_medians_from_packed_histograms_are_within_one_percent(rolled_db, raw_only, selection, parallel_plans):
     """The league's medians per estate add up packed week, month, quarter and year rows and, at
     a period's ends, days of tickets (five months end on a Friday)."""
     from data_access.league import estate_medians

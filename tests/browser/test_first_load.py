@@ -71,13 +71,19 @@ def test_the_layout_and_lazy_components_come_with_the_scripts_once(page, dashboa
     browser fetches them while it runs the scripts. Each is fetched once: a preload the renderer
     did not take (another credentials mode, another address) would be fetched again after the
     scripts. Dash's legacy polyfill is not fetched, and the pages still draw without it."""
-    fetched = []
+    fetched, statuses = [], {}
     page.on("request", lambda r: fetched.append(urlsplit(r.url).path))
+    page.on("response", lambda r: statuses.setdefault(urlsplit(r.url).path, r.status))
     page.goto(dashboard_url + "/?period=last_month")
     wait_for_dash(page)
-    assert page.locator("#overview-area-chart .js-plotly-plot").count() == 1
+    # the chart drew its bars (a lazily loaded component, which needs regeneratorRuntime)
+    assert page.evaluate("() => document.querySelector('#overview-area-chart .js-plotly-plot')._fullData.length") == 2
     renderer = next(i for i, p in enumerate(fetched) if "/dash-renderer/" in p)
-    for path in ("/_dash-layout", "/_dash-dependencies", *(f"/_dash-component-suites/dash/dcc/{c}" for c in SHELL_CHUNKS)):
+    preloaded = ("/_dash-layout", "/_dash-dependencies", *(f"/_dash-component-suites/dash/dcc/{c}" for c in SHELL_CHUNKS))
+    for path in preloaded:
         assert fetched.count(path) == 1, f"{path} fetched {fetched.count(path)} times"
         assert fetched.index(path) < renderer, f"{path} was not asked for beside the scripts"
+        assert statuses.get(path) == 200, f"{path}: {statuses.get(path)} (a chunk renamed by dcc?)"
+    lazy = {p for p in fetched if "/dash/dcc/async-" in p}
+    assert lazy <= set(preloaded), f"lazy chunks fetched but not preloaded: {lazy - set(preloaded)}"
     assert not [p for p in fetched if "polyfill" in p]
