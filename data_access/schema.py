@@ -67,8 +67,9 @@ tickets = sa.Table(
     sa.Index("ix_tickets_created_at", "created_at"),
     sa.Index("ix_tickets_estate_created", "estate_id", "created_at"),
     sa.Index("ix_tickets_area_created", "service_area", "created_at"),
-    # The complaint watch list: unresolved complaints by date (partial where the engine can).
-    sa.Index("ix_tickets_unresolved_complaints", "created_at", "request_type",
+    # The complaint watch list: unresolved complaints by date (partial where the engine can),
+    # with what their counts per estate or area read, so those need no ticket rows (migration 0004).
+    sa.Index("ix_tickets_unresolved_complaints", "created_at", "request_type", "estate_id", "service_area", "status",
              postgresql_where=sa.text(UNRESOLVED_COMPLAINT), sqlite_where=sa.text(UNRESOLVED_COMPLAINT)),
 )
 

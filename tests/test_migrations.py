@@ -41,8 +41,8 @@ def test_the_revisions_are_in_a_line():
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config())
-    assert [r.revision for r in script.walk_revisions()] == [head_revision(), "0002_import_batches", BASE_REVISION]
-    assert head_revision() == "0003_unresolved_complaints"
+    assert [r.revision for r in script.walk_revisions()] == [head_revision(), "0003_unresolved_complaints", "0002_import_batches", BASE_REVISION]
+    assert head_revision() == "0004_unresolved_covering"
 
 
 def test_fresh_database_migrates_to_head_matching_the_models(engine_name, scratch_databases):
