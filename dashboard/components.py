@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from . import i18n
-from .figures.common import graph_config, placeholder_figure
+from .figures.common import CHART_HEIGHT, graph_config, placeholder_figure
 from .headlines import Headline
 
 STATUS_ICONS = {"good": "bi-check-circle-fill", "watch": "bi-exclamation-circle-fill", "bad": "bi-x-circle-fill"}
@@ -39,10 +39,9 @@ def create_graph(graph_id: str, lang: str, *, height: int | None = None, **kwarg
     """A chart, blank until its figure arrives. Where the figure's height is fixed, give it: the
     chart keeps it from the start, so it is drawn once (a chart whose box grows as its figure or
     the page around it arrives is drawn again when the box resizes: ~100-170 ms of a first load)."""
-    if height is None:
-        return dcc.Graph(id=graph_id, config=graph_config(lang), figure=placeholder_figure(), className="chart", **kwargs)
-    return dcc.Graph(id=graph_id, config=graph_config(lang), figure=placeholder_figure(height), className="chart",
-                     style={"height": f"{height}px"}, **kwargs)
+    box = {} if height is None else {"style": {"height": f"{height}px"}}
+    return dcc.Graph(id=graph_id, config=graph_config(lang), figure=placeholder_figure(height or CHART_HEIGHT), className="chart",
+                     **box, **kwargs)
 
 
 # For a grid whose rows keep each raw value (sorted and filtered by) with its text beside it as

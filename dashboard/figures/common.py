@@ -70,9 +70,9 @@ def empty_figure(lang: str, *, title: str | None = None, height: int = CHART_HEI
 
 
 def placeholder_figure(height: int = CHART_HEIGHT) -> dict:
-    """What a chart shows until its figure arrives: nothing, at the height its figure will have.
-    A graph whose height changes when the figure lands is drawn twice (its container resized:
-    ~170 ms of a first load at the end), and empty axes take longer to draw than none."""
+    """What a chart shows until its figure arrives: nothing, `height` tall (best its figure's:
+    a graph whose height changes when the figure lands is drawn twice, its container resized),
+    and no empty axes, which take longer to draw than none."""
     return {"data": [], "layout": {"height": height, "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
 
 
