@@ -11,6 +11,8 @@ with the start of their SQL. A tool for finding the next thing to make faster, n
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import datetime as dt
 import sys
 import time
@@ -33,6 +35,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=8, help="slowest queries shown per page")
     parser.add_argument("--chars", type=int, default=260, help="how much of each query's SQL to show")
     parser.add_argument("--cached", action="store_true", help="then post the page again, answered from the cache")
+    parser.add_argument("--profile", type=int, metavar="N", default=0,
+                        help="also run each page under cProfile and show its N costliest functions (cumulative), the project's own first")
     args = parser.parse_args()
 
     app, services, client, by_page, _estates, plan = open_dashboard(args.db, args.today)
@@ -46,7 +50,13 @@ def main() -> None:
                 services.cache.clear()
             for attempt in ("cold", "cached") if args.cached else ("cold",):
                 print(f"\n## {name} / {page}, {attempt}  ({query})")
+                profiler = cProfile.Profile() if args.profile else None
+                if profiler:
+                    profiler.enable()
                 _post_page(args, services, client, by_page[page], dict(values))
+                if profiler:
+                    profiler.disable()
+                    _print_profile(profiler, args.profile)
 
 
 def _post_page(args, services, client, deps, values) -> None:
@@ -69,6 +79,17 @@ def _post_page(args, services, client, deps, values) -> None:
     for seconds, rows, output, sql in sorted(queries, reverse=True)[: args.top]:
         flat = " ".join(sql.split())
         print(f"    {seconds * 1000:7.0f} ms {rows:7d} rows  [{output}]  {flat[:args.chars]}")
+
+
+def _print_profile(profiler: cProfile.Profile, top: int) -> None:
+    """The project's costliest functions, then everyone's (with cProfile's overhead: compare, don't add up)."""
+    stats = pstats.Stats(profiler)
+    own = str(Path(__file__).resolve().parents[1])
+    rows = sorted(((v[3], v[2], k) for k, v in stats.stats.items()), reverse=True)  # (cumulative, own time, (file, line, name))
+    for title, keep in (("project", lambda f: f.startswith(own) and "/.venv/" not in f), ("all", lambda f: True)):
+        print(f"    cProfile, {title}: cumulative ms, own ms, function")
+        for cumulative, own_time, (file, line, function) in [r for r in rows if keep(r[2][0])][:top]:
+            print(f"    {cumulative * 1000:8.0f} {own_time * 1000:8.0f}  {function} {Path(file).name}:{line}")
 
 
 if __name__ == "__main__":
