@@ -498,15 +498,21 @@ def overdue_cut(rules: ServiceRules, filters: Filters) -> dt.date:
 
 
 def plan_tickets(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, histograms: bool = False):
-    """Counts: rows cut at the overdue rule's day where the rollup's rows meet there (no raw
-    days), else whole rows with the one holding that day counted apart (ticket_counts), rather
-    than days of tickets read raw. Percentiles do not depend on that day."""
+    """Counts: whole rows, the one holding the overdue rule's day counted apart (ticket_counts:
+    one small read of the unresolved complaints' partial index), or rows cut at that day, which
+    reads its week or month as days in every group. Per estate (thousands of groups) whole rows
+    are cheaper (a year of 2,000 estates at 10M: 67 -> 36 ms); over areas or cities, a few rows
+    a day, the cut is (6 against 9 ms). Either way no raw days where a plan without them exists.
+    Percentiles do not depend on that day."""
     if histograms:
         return _plan(db, "tickets", rules, filters, scope, by, histograms=True)
     cut = _plan(db, "tickets", rules, filters, scope, by, cuts=(overdue_cut(rules, filters),))
-    if cut is not None and not cut.raw:
+    if cut is not None and not cut.raw and "estate_id" not in cut.rollup.dims:
         return cut
-    return _plan(db, "tickets", rules, filters, scope, by) or cut
+    whole = _plan(db, "tickets", rules, filters, scope, by)
+    if whole is not None and not whole.raw:
+        return whole
+    return cut if cut is not None and not cut.raw else whole or cut
 
 
 def reply_bucket_sums(db: Database, filters: Filters, scope: Scope, edges: Sequence[float]) -> pd.DataFrame | None:
@@ -648,7 +654,7 @@ def _unresolved_complaints(db: Database, filters: Filters, scope: Scope, by: Seq
         .subquery("unresolved")
     )
     keys = [rows.c[d] for d in by]
-    statement = sa.select(*keys, sa.func.count().label("overdue_30d"))
+    statement = sa.select(*keys, sa.func.count().label("overdue_30d")).select_from(rows)  # FROM even without keys
     frame = db.frame(statement.group_by(*keys) if keys else statement)
     return frame.assign(**{c: 0 for c in TICKET_COUNTS if c != "overdue_30d"})
 
