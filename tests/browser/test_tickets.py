@@ -18,7 +18,9 @@ from data_access.metrics import compute_metrics
 from data_access.ticket_lists import ticket_count, ticket_page
 
 LAST_WEEK = Filters(dt.date(2026, 11, 16), dt.date(2026, 11, 22))  # "last week" on the pinned Monday 2026-11-23
-FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# Bounded by no digit or Latin letter: the page also holds random hex tokens (Dash's config),
+# whose digit runs can look like a number (one did: ...ea1b9051255d1199b8529...).
+FULL_PHONE = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
 MASKED_PHONE = re.compile(r"\d{3}\*{4}\d{4}")
 
 
