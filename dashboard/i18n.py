@@ -80,6 +80,8 @@ def number(value, lang: str, digits: int = 0) -> str:
     parsed, pattern, plain, quantum = _number_format(normalise_language(lang), digits)
     if not plain or isinstance(value, bool) or not math.isfinite(value):
         return pattern.apply(value, parsed)
+    if digits == 0 and isinstance(value, int):  # a count: nothing to round (most of a league's cells)
+        return f"{value:,}"
     # As babel: the shortest decimal of the value, rounded half to even.
     return f"{decimal.Decimal(str(value)).quantize(quantum, rounding=decimal.ROUND_HALF_EVEN):,}"
 
