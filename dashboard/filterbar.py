@@ -19,10 +19,11 @@ from .services import services
 
 CITY_PREFIX = "city:"
 CONTROLS = ("filter-period", "filter-compare", "filter-estates", "filter-areas", "filter-types", "filter-channels")
-# The estates dropdown lists whole cities, the selection and this many more estates matching what
-# is typed; the browser finds them in a store of every option (estate_choices). dcc.Dropdown
-# indexes every option it holds for its search as it mounts: a group's 2,000 estates took
-# ~0.3-0.5 s of the browser's main thread on every first load.
+# The estates dropdown lists the whole cities and the selection, and this many more estates, all
+# matching what is typed; the browser finds them in a store of every option (estate_choices).
+# dcc.Dropdown indexes every option it holds for its search as it mounts: a group's 2,000 estates
+# took ~0.3-0.5 s of the browser's main thread on every first load. Its "select all" takes what
+# is listed, so at most this many estates at once (a city's option takes all of the city's).
 ESTATES_LISTED = 200
 
 
@@ -73,7 +74,8 @@ def _multi(control_id: str, label_key: str, options: list[dict], lang: str, valu
 
 def _estates_dropdown(estates, lang: str, values: dict):
     options = estate_options(estates, lang)
-    store = dcc.Store(id="filter-estates-choices", data={"options": estate_choices(options), "listed": ESTATES_LISTED})
+    store = dcc.Store(id="filter-estates-choices",
+                      data={"options": estate_choices(options), "listed": ESTATES_LISTED, "city_prefix": CITY_PREFIX})
     return _multi("filter-estates", "filter.estates", selected_options(options, values.get("filter-estates")), lang, values,
                   "filter.estates_placeholder", extra=(store,))
 
@@ -202,8 +204,9 @@ clientside_callback(
         const options = [];
         let listed = 0;
         for (const [value, label] of choices.options) {
-            const keep = chosen.has(value) || (listed < choices.listed
-                && words.every(word => `${value} ${label}`.toLocaleLowerCase().includes(word)) && ++listed);
+            const city = value.startsWith(choices.city_prefix);
+            const keep = chosen.has(value) || ((city || listed < choices.listed)
+                && words.every(word => `${value} ${label}`.toLocaleLowerCase().includes(word)) && (city || ++listed));
             if (keep) { options.push({label, value}); }
         }
         return options;
@@ -228,6 +231,9 @@ clientside_callback(
     Output("filter-areas", "value"),
     Output("filter-types", "value"),
     Output("filter-channels", "value"),
+    # With the estates it sets, their options: dcc.Dropdown drops a value it holds no option for
+    # (an estate beyond those listed, set by a cross-filter click or back and forward).
+    Output("filter-estates", "options", allow_duplicate=True),
     Input("url", "search"),
     Input("filter-period", "value"),
     Input("filter-dates", "start_date"),
@@ -238,9 +244,10 @@ clientside_callback(
     Input("filter-types", "value"),
     Input("filter-channels", "value"),
     Input("filter-reset", "n_clicks"),
+    State("lang", "data"),
     prevent_initial_call=True,
 )
-def sync_filters_and_url(search, period, start, end, compare, estates, areas, types, channels, _reset):
+def sync_filters_and_url(search, period, start, end, compare, estates, areas, types, channels, _reset, lang):
     triggered = ctx.triggered_id
     today = services().today()
     if triggered == "filter-reset":
@@ -257,7 +264,18 @@ def sync_filters_and_url(search, period, start, end, compare, estates, areas, ty
     )
     # A link's own wording is kept (its notes stay visible); control changes write the canonical form.
     new_search = query if triggered not in (None, "url") and query != (search or "") else no_update
-    return (new_search, *controls)
+    return (new_search, *controls, _options_of(values["filter-estates"], lang))
+
+
+def _options_of(selected: list[str], lang: str):
+    """The options of the selected estates and cities (the dropdown's own callback lists the rest
+    right after), or no change when the estates cannot be read."""
+    svc = services()
+    try:
+        estates = svc.estates(svc.scope())
+    except DataSourceError:
+        return no_update
+    return selected_options(estate_options(estates, lang), selected)
 
 
 @callback(Output("url-notes", "children"), Output("url-notes", "is_open"), Input("url", "search"), State("lang", "data"))

@@ -89,7 +89,8 @@ class Rollup:
 # what a rollup keeps (estate_overall: per estate, areas summed; survey_estate_totals: per
 # estate and area, scores summed).
 # Fine grains only where rows stay few: days of every estate and area would be about as many
-# as the tickets (estate_overall, areas summed, is the one per-estate rollup that keeps days).
+# as the tickets (estate_overall and survey_estate_overall, areas summed, are the per-estate
+# rollups that keep days).
 # Quarters and years (sums of months) let a question about years read a few rows per group
 # where months would give thirty-six: histograms above all, hundreds of buckets a row.
 DAYS_UP = ("day", "week", "month", *COARSE_GRAINS)
@@ -102,7 +103,7 @@ ROLLUPS = (
     Rollup("area_priority", "tickets", ("service_area", "priority"), DAYS_UP, ("week", "month", *COARSE_GRAINS)),
     Rollup("area_channel", "tickets", ("service_area", "channel"), DAYS_UP, ("week", "month", *COARSE_GRAINS)),
     Rollup("area_detail", "tickets", ("service_area", "request_type", "priority", "channel"), DAYS_UP),
-    # Per city, for the filter bar's whole cities ("all of 上海"): a city's trends by week and its
+    # Per city, for the filter bar's whole cities ("all of 上海"): a city's trends and its
     # breakdowns without the tickets. Used when the estates asked are exactly some whole cities.
     # Days too, a few dozen rows a day: a quarter starting or ending mid-week read those days of
     # the city's tickets (its pages at 10M: ~60-200 ms each, of ~230-510 ms).
@@ -506,9 +507,9 @@ def overdue_cut(rules: ServiceRules, filters: Filters) -> dt.date:
 def plan_tickets(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, histograms: bool = False):
     """Counts: whole rows, the one holding the overdue rule's day counted apart (ticket_counts:
     one small read of the unresolved complaints' partial index), or rows cut at that day, which
-    reads its week or month as days in every group. Per estate (thousands of groups) whole rows
-    are cheaper (a year of 2,000 estates at 10M: 67 -> 36 ms); over areas or cities, a few rows
-    a day, the cut is (6 against 9 ms). Either way no raw days where a plan without them exists.
+    reads its week or month as days in every group. From a per-estate rollup (thousands of
+    groups) whole rows are cheaper (a year of 2,000 estates at 10M: 67 -> 36 ms); over areas
+    or cities, a few rows a day, the cut is (6 against 9 ms). Either way no raw days where a plan without them exists.
     Percentiles do not depend on that day."""
     if histograms:
         return _plan(db, "tickets", rules, filters, scope, by, histograms=True)
