@@ -269,13 +269,18 @@ def sync_filters_and_url(search, period, start, end, compare, estates, areas, ty
 
 def _options_of(selected: list[str], lang: str):
     """The options of the selected estates and cities (the dropdown's own callback lists the rest
-    right after), or no change when the estates cannot be read."""
+    right after); no change with nothing selected (nothing to drop) or when the estates cannot
+    be read. Built from the selected rows only: this runs on every filter change."""
+    if not selected:
+        return no_update
     svc = services()
     try:
         estates = svc.estates(svc.scope())
     except DataSourceError:
         return no_update
-    return selected_options(estate_options(estates, lang), selected)
+    cities = {v[len(CITY_PREFIX):] for v in selected if v.startswith(CITY_PREFIX)}
+    rows = estates[estates["estate_id"].isin(set(selected)) | estates["city"].isin(cities)]
+    return selected_options(estate_options(rows, lang), selected)
 
 
 @callback(Output("url-notes", "children"), Output("url-notes", "is_open"), Input("url", "search"), State("lang", "data"))
