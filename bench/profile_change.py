@@ -11,6 +11,7 @@ with the start of their SQL. A tool for finding the next thing to make faster, n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import pstats
 import datetime as dt
@@ -51,11 +52,9 @@ def main() -> None:
             for attempt in ("cold", "cached") if args.cached else ("cold",):
                 print(f"\n## {name} / {page}, {attempt}  ({query})")
                 profiler = cProfile.Profile() if args.profile else None
+                with profiler or contextlib.nullcontext():
+                    _post_page(args, services, client, by_page[page], dict(values))
                 if profiler:
-                    profiler.enable()
-                _post_page(args, services, client, by_page[page], dict(values))
-                if profiler:
-                    profiler.disable()
                     _print_profile(profiler, args.profile)
 
 
