@@ -97,7 +97,10 @@ DAYS_UP = ("day", "week", "month", *COARSE_GRAINS)
 WEEKS_UP = ("week", "month", *COARSE_GRAINS)
 ROLLUPS = (
     Rollup("area", "tickets", ("service_area",), DAYS_UP, DAYS_UP),
-    Rollup("area_hour", "tickets", ("service_area", "hour"), ("day",)),
+    # First replies by weekday and hour (the Response page's map). The weekday is kept, so
+    # months, quarters and years answer it too: a day row per area and hour is as many as a
+    # week's rows would be, so no weeks (three years at 10M: 131,000 day rows -> ~12,000 rows).
+    Rollup("area_hour", "tickets", ("service_area", "weekday", "hour"), ("day", "month", *COARSE_GRAINS)),
     # Percentiles by priority or channel (the Response page) from small histograms of their own;
     # one histogram over all four detail dimensions would be as large as the tickets.
     Rollup("area_priority", "tickets", ("service_area", "priority"), DAYS_UP, ("week", "month", *COARSE_GRAINS)),
@@ -109,8 +112,8 @@ ROLLUPS = (
     # the city's tickets (its pages at 10M: ~60-200 ms each, of ~230-510 ms).
     Rollup("city", "tickets", ("city", "service_area"), DAYS_UP, DAYS_UP),
     Rollup("city_detail", "tickets", ("city", "service_area", "request_type", "priority", "channel"), WEEKS_UP),
-    # A city's first replies by hour and weekday (the Response page's map): days, as area_hour
-    # (a city's quarter at 10M read from the tickets: ~0.7 s).
+    # A city's first replies by hour and weekday (the Response page's map), by day (a city's
+    # quarter at 10M read from the tickets: ~0.7 s; from these ~10,000 day rows: ~60 ms).
     Rollup("city_hour", "tickets", ("city", "service_area", "hour"), ("day",)),
     # Per estate: weeks too ("last week", the directors' daily question, without the tickets).
     # estate_overall, over all areas (the league, the attention list), reads a fifth of the rows,
@@ -176,7 +179,7 @@ rollup_dirty = sa.Table("rollup_dirty", metadata, sa.Column("day", sa.Date, prim
 
 
 def _dim_type(dim: str):
-    return sa.Integer if dim in ("hour", "score", "reply_bucket") else sa.String(100) if dim == "city" else sa.String(64)
+    return sa.Integer if dim in ("hour", "weekday", "score", "reply_bucket") else sa.String(100) if dim == "city" else sa.String(64)
 
 
 def _tables(rollup: Rollup) -> tuple[sa.Table, sa.Table | None]:
@@ -444,9 +447,9 @@ def _tile(a: dt.date, b: dt.date, grains: tuple[str, ...]) -> list[Segment]:
     return out[::-1]
 
 
-def _needed(filters: Filters, scope: Scope, by: Sequence[str], *, surveys_only: bool) -> tuple[set[str], set[str]] | None:
-    """The dimensions a rollup must keep, and the grains of rows that can answer; None when
-    no rollup can (a survey question filtered by ticket channel or type)."""
+def _needed(filters: Filters, scope: Scope, by: Sequence[str], *, surveys_only: bool) -> set[str] | None:
+    """The dimensions a rollup must keep; None when no rollup can (a survey question filtered
+    by ticket channel or type)."""
     needed: set[str] = set()
     if scope.allowed_estates(filters.estates) is not None:
         needed.add("estate_id")
@@ -458,23 +461,26 @@ def _needed(filters: Filters, scope: Scope, by: Sequence[str], *, surveys_only: 
         needed.add("request_type")
     if surveys_only and (filters.channels or filters.request_types):
         return None  # those filters follow the survey to its ticket: only the raw join knows
+    return needed | {d for d in by if d not in GRAINS_FOR}
+
+
+def _grains_answering(rollup: Rollup, by: Sequence[str]) -> set[str]:
+    """The grains of a rollup's rows that can answer a question by `by`: a calendar group
+    (day, weekday, week, month) needs rows within it, unless the rollup keeps it (weekday)."""
     allowed = {"day", "week", "month", *COARSE_GRAINS}
     for d in by:
-        if d in GRAINS_FOR:
+        if d in GRAINS_FOR and d not in rollup.dims:
             allowed &= set(GRAINS_FOR[d])
-        else:
-            needed.add(d)
-    return needed, allowed
+    return allowed
 
 
 def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters, scope: Scope, by, *, histograms=False, cuts=()):
     state = current_state(db)
     if state is None or state.dirty_between(filters.start, filters.end):
         return None
-    wanted = _needed(filters, scope, by, surveys_only=kind == "surveys")
-    if wanted is None:
+    needed = _needed(filters, scope, by, surveys_only=kind == "surveys")
+    if needed is None:
         return None
-    needed, allowed = wanted
     asked = scope.allowed_estates(filters.estates)  # None: every estate
     whole = state.cities.whole(asked) if asked else None
     for rollup in ROLLUPS:
@@ -489,6 +495,7 @@ def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters,
             continue
         if not state.usable(rollup, rules if kind == "tickets" else None):
             continue
+        allowed = _grains_answering(rollup, by)
         grains = [g for g in (rollup.histogram_grains if histograms else rollup.grains) if g in allowed]
         if not grains:
             continue
@@ -548,7 +555,7 @@ def _key(table: sa.Table, dim: str, plan: Plan):
     if dim in ("day", "week", "month") and {s.source for s in plan.rolled_up} == {dim}:
         return day_of(period)  # rows of exactly that grain: the period is the group already
     calendar = {"day": day_of, "week": week_of, "month": month_of, "weekday": weekday_of}
-    if dim in calendar:
+    if dim in calendar and dim not in plan.rollup.dims:  # kept by the rollup: its own column
         return calendar[dim](period)
     return table.c[dim]
 

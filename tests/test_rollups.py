@@ -153,6 +153,27 @@ def test_grouped_answers_equal_the_raw_tables(rolled_db, raw_only, by, period):
             assert ((close - exact).abs() <= 0.01 * exact.abs()).all() and (close.isna() == exact.isna()).all(), column
 
 
+@pytest.mark.parametrize("period", [LONG, YEARS], ids=["months", "years"])
+def test_the_weekday_hour_map_reads_months_and_years_not_only_days(rolled_db, raw_only, period):
+    """area_hour keeps the weekday, so a long period's map of first replies (Response page)
+    reads month, quarter and year rows and day rows only at its edges, and counts as the tickets."""
+    filters = Filters(**period)
+    by = ["weekday", "hour"]
+    plan = rollups._plan(rolled_db, "tickets", None, filters, Scope.everything(), by)  # as ticket_sums plans it
+    assert plan.rollup.name == "area_hour" and not plan.raw
+    assert {"month"} <= {s.source for s in plan.rolled_up}
+    edge_months = {filters.start.replace(day=1), filters.end.replace(day=1)}
+    assert all({s.first.replace(day=1), s.last.replace(day=1)} <= edge_months for s in plan.rolled_up if s.source == "day")
+    args = (rolled_db, filters, Scope.everything(), RULES.first_response_target_minutes, by)
+    rolled, used = read_rollups(rolled_db, first_reply_attainment, *args)
+    raw = raw_only(first_reply_attainment, *args)
+    assert used and rolled["tickets"].sum() > 0
+    assert rolled.sort_values(by).reset_index(drop=True).astype(str).equals(raw.sort_values(by).reset_index(drop=True).astype(str))
+    hours = aggregates.ticket_counts(rolled_db, RULES, filters, Scope.everything(), ["hour"])  # the weekday summed away
+    raw_hours = raw_only(aggregates.ticket_counts, rolled_db, RULES, filters, Scope.everything(), ["hour"])
+    assert hours.sort_values("hour").reset_index(drop=True).astype(str).equals(raw_hours.sort_values("hour").reset_index(drop=True).astype(str))
+
+
 @pytest.mark.parametrize("areas", [frozenset(), frozenset({"repair"})], ids=["all-areas", "one-area"])
 def test_estate_sums_read_the_rollups_and_the_edge_days_from_the_tickets(rolled_db, raw_only, areas):
     """Per estate and area the rollup keeps no days: a period starting or ending mid-week counts
