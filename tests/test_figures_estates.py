@@ -85,6 +85,11 @@ def test_rows_are_the_league_with_language_formatting(demo_db, lang):
         assert row["mean_score__text"] == i18n.number(alone["satisfaction"]["mean_score"], lang, 2)
         assert row["follow_up_coverage_pct"] == pytest.approx(alone["satisfaction"]["follow_up_coverage_pct"])
     assert "分钟" in rows["E001"]["response_median__text"] if lang == "zh" else "min" in rows["E001"]["response_median__text"]
+    written = {"count": lambda v: i18n.number(v, lang), "rate": lambda v: i18n.number(v, lang, 1), "percent": lambda v: i18n.percent(v, lang),
+               "minutes": lambda v: i18n.minutes(v, lang), "hours": lambda v: i18n.hours(v, lang), "score": lambda v: i18n.number(v, lang, 2)}
+    for row in rows.values():  # every cell as the rest of the dashboard writes its figure
+        for field, _key, kind, _width in figures.LEAGUE_COLUMNS:
+            assert row[f"{field}__text"] == written[kind](row[field]), (row["estate_id"], field)
 
 
 def test_null_figures_are_none_shown_as_a_dash_never_zero(demo_db):
@@ -96,7 +101,9 @@ def test_null_figures_are_none_shown_as_a_dash_never_zero(demo_db):
         for field in ("within_target_pct", "response_median", "within_sla_pct", "resolution_median", "escalation_rate_pct"):
             assert row[field] is None and row[f"{field}__text"] == "—"  # ... a ratio or median is null
     import json
-    json.dumps(figures.grid_rows(rows))  # plain JSON for the grid: no NaN, no numpy scalars
+    grid = figures.league_grid_rows(estate_league(demo_db, RULES, ONE_DAY, ALL), "en")
+    json.dumps(grid)  # plain JSON for the grid: no NaN, no numpy scalars
+    assert grid == [[row[field] for field in figures.ROW_FIELDS] for row in rows]
 
 
 def test_grid_speaks_both_languages():

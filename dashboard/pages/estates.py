@@ -106,8 +106,7 @@ def update_league(search, lang):
     except DataSourceError as exc:
         return no_update, no_update, no_update, str(exc)
     caption = i18n.t("estates.caption", lang, period=i18n.date_range(filters.start, filters.end, lang), count=i18n.number(len(league), lang))
-    rows = figures.league_rows(league, lang, pending=tuple(MEDIAN_COLUMNS))
-    return caption, figures.grid_rows(rows), _canonical(filters), None
+    return caption, figures.league_grid_rows(league, lang, pending=tuple(MEDIAN_COLUMNS)), _canonical(filters), None
 
 
 @callback(
