@@ -35,8 +35,8 @@ def _total(frame: pd.DataFrame, column: str) -> int:
 
 def _weekly(frame: pd.DataFrame, column: str) -> tuple[list[str], list[int]]:
     weeks = full_weeks(frame)
-    rows = frame.set_index(frame["week"].astype(str))
-    return weeks, [int(rows.at[w, column]) if w in rows.index else 0 for w in weeks]
+    count_of = dict(zip(frame["week"].astype(str), frame[column]))  # a week each row
+    return weeks, [int(count_of.get(w, 0)) for w in weeks]
 
 
 def _count_axis(largest: int) -> dict:
