@@ -160,8 +160,66 @@ def ranked(packed: pd.DataFrame, bucket_rows: pd.DataFrame | None, keys: Sequenc
     loose_entries = _Sorted.of_rows(loose_codes, loose_bucket, pd.to_numeric(loose["tickets"]).to_numpy(dtype=np.int64))
     loose_zero = np.where(loose_bucket == 0, pd.to_numeric(loose["value_sum"]).to_numpy(dtype=float), 0.0)
     zero_sum = _sums(packed_codes, pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), groups) + _sums(loose_codes, loose_zero, groups)
-    parts = []
-    for first, low, block in _dense([_Sorted.of_packed(packed, packed_codes), loose_entries], groups):
+    sorted_parts = [_Sorted.of_packed(packed, packed_codes), loose_entries]
+    if _sparse(sorted_parts, groups):
+        entries = _ranked_sparse(sorted_parts, groups, fractions)
+    else:
+        entries = pd.concat(list(_ranked_dense(sorted_parts, groups, fractions)), ignore_index=True)
+    group = entries.pop("group").to_numpy()
+    entries["value_sum"] = np.where(entries["bucket"] == 0, zero_sum[group], 0.0)
+    out = pd.concat([_names(names, codes).iloc[group].reset_index(drop=True), entries], axis=1)
+    return out[columns]
+
+
+SPARSE_SHARE = 16  # entries under 1/16 of the dense cells: sorting them beats a block of zeros
+
+
+def _sparse(parts: Sequence[_Sorted], groups: int) -> bool:
+    """Whether the entries are too few for dense blocks: a week per estate holds a few dozen
+    buckets a group where a block spans every bucket of every group (2,000 estates: 110,000
+    entries against 4M cells)."""
+    filled = [p for p in parts if len(p.bucket)]
+    if not filled:
+        return False
+    width = max(int(p.bucket.max()) for p in filled) - min(int(p.bucket.min()) for p in filled) + 1
+    return sum(len(p.bucket) for p in filled) * SPARSE_SHARE < groups * width
+
+
+def _ranked_sparse(parts: Sequence[_Sorted], groups: int, fractions: list[float]) -> pd.DataFrame:
+    """As _ranked_dense, from the entries sorted by group and bucket (only buckets holding tickets)."""
+    pieces = [p.between(0, groups) for p in parts if len(p.bucket)]
+    group = np.concatenate([g for g, _, _ in pieces]).astype(np.int64)
+    bucket = np.concatenate([b.astype(np.int64) for _, b, _ in pieces])
+    count = np.concatenate([c.astype(np.int64) for _, _, c in pieces])
+    low = int(bucket.min())
+    width = int(bucket.max()) - low + 1
+    held = count > 0
+    cell, where = np.unique((group * width + bucket - low)[held], return_inverse=True)  # sorted: by group, then bucket
+    tickets = np.bincount(where, weights=count[held], minlength=len(cell)).astype(np.int64)
+    group, bucket = cell // width, cell % width + low
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    lengths = np.diff(np.r_[starts, len(cell)])
+    running = np.cumsum(tickets)
+    before = np.r_[0, running[starts[1:] - 1]]  # tickets of the groups before each group
+    above = running - np.repeat(before, lengths)
+    total = running[starts + lengths - 1] - before
+    # As in _ranked_dense: each group's running counts lifted above the previous group's.
+    lift = np.arange(len(starts)) * (int(total.max()) + 1)
+    lifted = above + np.repeat(lift, lengths)
+    chosen = []
+    for fraction in fractions:
+        rank = (total - 1) * fraction
+        for closest in (np.floor(rank), np.ceil(rank)):
+            chosen.append(np.searchsorted(lifted, closest + lift, side="right"))
+    at = np.unique(np.concatenate(chosen)) if chosen else np.array([], np.int64)
+    return pd.DataFrame({"group": group[at], "bucket": bucket[at], "tickets": tickets[at], "above": above[at],
+                         "total": np.repeat(total, lengths)[at]})
+
+
+def _ranked_dense(parts: Sequence[_Sorted], groups: int, fractions: list[float]) -> Iterable[pd.DataFrame]:
+    """The buckets holding each fraction's closest ranks (group, bucket, tickets, above, total),
+    from dense blocks of every group's counts per bucket."""
+    for first, low, block in _dense(parts, groups):
         width = block.shape[1]
         above = np.cumsum(block, axis=1)
         total = above[:, -1]
@@ -178,12 +236,7 @@ def ranked(packed: pd.DataFrame, bucket_rows: pd.DataFrame | None, keys: Sequenc
                 cells.append(filled * width + at)
         cells = np.unique(np.concatenate(cells)) if cells else np.array([], np.int64)
         g, b = cells // width, cells % width
-        parts.append(pd.DataFrame({
+        yield pd.DataFrame({
             "group": g + first, "bucket": b + low, "tickets": block[g, b].astype(np.int64),
             "above": above[g, b].astype(np.int64), "total": total[g].astype(np.int64),
-        }))
-    entries = pd.concat(parts, ignore_index=True)
-    group = entries.pop("group").to_numpy()
-    entries["value_sum"] = np.where(entries["bucket"] == 0, zero_sum[group], 0.0)
-    out = pd.concat([_names(names, codes).iloc[group].reset_index(drop=True), entries], axis=1)
-    return out[columns]
+        })
