@@ -192,11 +192,11 @@ def control_values(view: urlstate.View, today: dt.date) -> dict:
     }
 
 
-# What the estates dropdown lists (ESTATES_LISTED): the selection, then the first options matching
-# every word typed, in their order (whole cities first). A superset of what the dropdown's own
-# search keeps (each word within a word of the value or label), so it hides nothing it would show.
-clientside_callback(
-    """
+# What an estates dropdown lists (ESTATES_LISTED): the selection, then the first options matching
+# every word typed, in their order (whole cities, which do not count, first). A superset of what
+# the dropdown's own search keeps (each word within a word of the value or label), so it hides
+# nothing it would show. `choices` is a store of {options: [[value, label]], listed, city_prefix}.
+LISTED_ESTATES = """
     function(typed, selected, choices) {
         if (!choices) { return window.dash_clientside.no_update; }
         const chosen = new Set(selected || []);
@@ -204,19 +204,23 @@ clientside_callback(
         const options = [];
         let listed = 0;
         for (const [value, label] of choices.options) {
-            const city = value.startsWith(choices.city_prefix);
+            const city = choices.city_prefix !== null && value.startsWith(choices.city_prefix);
             const keep = chosen.has(value) || ((city || listed < choices.listed)
                 && words.every(word => `${value} ${label}`.toLocaleLowerCase().includes(word)) && (city || ++listed));
             if (keep) { options.push({label, value}); }
         }
         return options;
     }
-    """,
-    Output("filter-estates", "options"),
-    Input("filter-estates", "search_value"),
-    Input("filter-estates", "value"),
-    State("filter-estates-choices", "data"),
-)
+"""
+
+
+def list_estates_as_typed(dropdown: str, choices: str) -> None:
+    """Fill the dropdown `dropdown` in the browser with what LISTED_ESTATES picks from the store `choices`."""
+    clientside_callback(LISTED_ESTATES, Output(dropdown, "options"), Input(dropdown, "search_value"), Input(dropdown, "value"),
+                        State(choices, "data"))
+
+
+list_estates_as_typed("filter-estates", "filter-estates-choices")
 
 
 # Not on the first load: the layout sets the controls from the URL (create_filter_bar's

@@ -16,7 +16,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from data_access import DataSourceError
 from data_access.annotations import MAX_LABEL, MAX_NOTE, AnnotationError, annotation_store
 
-from .. import i18n
+from .. import filterbar, i18n
 from ..auth import current_user
 from ..components import create_card, create_table
 from ..filterbar import dropdown_labels
@@ -24,19 +24,21 @@ from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
 
-def _estate_options(lang: str) -> list[dict]:
+def _estate_choices() -> list[list[str]]:
+    """Every estate in scope as [value, label]: the dropdown lists what is typed from these
+    (filterbar.LISTED_ESTATES), as it indexes all it holds when it mounts."""
     svc = services()
     estates = svc.estates(svc.scope())
-    return [{"label": f"{r.city or ''} · {r.name}", "value": r.estate_id, "search": f"{r.name} {r.estate_id} {r.city}"}
-            for r in estates.itertuples()]
+    return [[r.estate_id, f"{r.city or ''} · {r.name}"] for r in estates.itertuples()]
 
 
-def _form(lang: str, options: list[dict]) -> html.Div:
+def _form(lang: str, choices: list[list[str]]) -> html.Div:
     def field(label_key: str, control, width: int):
         return dbc.Col([dbc.Label(i18n.t(label_key, lang), html_for=control.id), control], md=width)
 
     return html.Div(
         [
+            dcc.Store(id="annotation-estates-choices", data={"options": choices, "listed": filterbar.ESTATES_LISTED, "city_prefix": None}),
             dbc.Row(
                 [
                     field("annotations.start", dbc.Input(id="annotation-start", type="date"), 3),
@@ -48,7 +50,7 @@ def _form(lang: str, options: list[dict]) -> html.Div:
             ),
             dbc.Row(
                 [
-                    field("annotations.estates", dcc.Dropdown(id="annotation-estates", options=options, multi=True, searchable=True,
+                    field("annotations.estates", dcc.Dropdown(id="annotation-estates", options=[], multi=True, searchable=True,
                                                               placeholder=i18n.t("annotations.estates_placeholder", lang),
                                                               labels=dropdown_labels(lang)), 6),
                     field("annotations.note", dbc.Textarea(id="annotation-note", maxlength=MAX_NOTE, rows=2,
@@ -71,10 +73,10 @@ def _form(lang: str, options: list[dict]) -> html.Div:
 def layout(**_query):
     lang = current_language()
     try:
-        options = _estate_options(lang)
+        choices = _estate_choices()
         problem = None
     except DataSourceError as exc:
-        options, problem = [], str(exc)
+        choices, problem = [], str(exc)
     return html.Div(
         [
             create_error_store("annotations"),
@@ -82,7 +84,7 @@ def layout(**_query):
             dcc.Store(id="annotations-startup-problem", data=problem),
             html.H1(i18n.t("nav.annotations", lang), className="page-title"),
             html.P(i18n.t("annotations.intro", lang), className="text-muted"),
-            create_card(i18n.t("annotations.new", lang), _form(lang, options), card_id="annotations-new"),
+            create_card(i18n.t("annotations.new", lang), _form(lang, choices), card_id="annotations-new"),
             create_card(i18n.t("annotations.recorded", lang), html.Div(id="annotations-list"), card_id="annotations-recorded", class_name="mt-3"),
         ],
         className="page page-annotations",
@@ -90,6 +92,7 @@ def layout(**_query):
 
 
 dash.register_page(__name__, path="/annotations", name="Annotations", order=7, layout=layout)
+filterbar.list_estates_as_typed("annotation-estates", "annotation-estates-choices")
 
 
 def _store():
