@@ -20,7 +20,7 @@ from .services import services
 CITY_PREFIX = "city:"
 CONTROLS = ("filter-period", "filter-compare", "filter-estates", "filter-areas", "filter-types", "filter-channels")
 # The estates dropdown lists the whole cities and the selection, and this many more estates, all
-# matching what is typed; the browser finds them in a store of every option (estate_choices).
+# matching what is typed; the browser finds them in a store of every option (estate_choices_store).
 # dcc.Dropdown indexes every option it holds for its search as it mounts: a group's 2,000 estates
 # took ~0.3-0.5 s of the browser's main thread on every first load. Its "select all" takes what
 # is listed, so at most this many estates at once (a city's option takes all of the city's).
@@ -33,15 +33,19 @@ def estate_options(estates, lang: str) -> list[dict]:
     for city, group in estates.groupby(estates["city"].fillna(""), sort=True):
         if city:
             options.append({"label": i18n.t("filter.city_all", lang, city=city, count=len(group)), "value": CITY_PREFIX + city})
-    for row in estates.itertuples():
-        # the dropdown searches labels and values: city, name and estate id
-        options.append({"label": f"{row.city or ''} · {row.name}", "value": row.estate_id})
-    return options
+    return options + single_estate_options(estates)
 
 
-def estate_choices(options: list[dict]) -> list[list[str]]:
-    """Every option of the estates dropdown as [value, label], for the browser to pick from."""
-    return [[o["value"], o["label"]] for o in options]
+def single_estate_options(estates) -> list[dict]:
+    """An option per estate, without whole cities (the Annotations page's dropdown)."""
+    # the dropdown searches labels and values: city, name and estate id
+    return [{"label": f"{row.city or ''} · {row.name}", "value": row.estate_id} for row in estates.itertuples()]
+
+
+def estate_choices_store(store_id: str, options: list[dict], city_prefix: str | None = None) -> dcc.Store:
+    """The store LISTED_ESTATES picks a dropdown's options from: every option as [value, label]."""
+    choices = [[o["value"], o["label"]] for o in options]
+    return dcc.Store(id=store_id, data={"options": choices, "listed": ESTATES_LISTED, "city_prefix": city_prefix})
 
 
 def selected_options(options: list[dict], selected) -> list[dict]:
@@ -74,8 +78,7 @@ def _multi(control_id: str, label_key: str, options: list[dict], lang: str, valu
 
 def _estates_dropdown(estates, lang: str, values: dict):
     options = estate_options(estates, lang)
-    store = dcc.Store(id="filter-estates-choices",
-                      data={"options": estate_choices(options), "listed": ESTATES_LISTED, "city_prefix": CITY_PREFIX})
+    store = estate_choices_store("filter-estates-choices", options, CITY_PREFIX)
     return _multi("filter-estates", "filter.estates", selected_options(options, values.get("filter-estates")), lang, values,
                   "filter.estates_placeholder", extra=(store,))
 

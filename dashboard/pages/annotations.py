@@ -24,21 +24,20 @@ from ..layout import create_error_store, current_language, database_problem
 from ..services import services
 
 
-def _estate_choices() -> list[list[str]]:
-    """Every estate in scope as [value, label]: the dropdown lists what is typed from these
-    (filterbar.LISTED_ESTATES), as it indexes all it holds when it mounts."""
+def _estate_options() -> list[dict]:
+    """Every estate in scope: the dropdown lists what is typed from these (filterbar.LISTED_ESTATES),
+    as it indexes all it holds when it mounts."""
     svc = services()
-    estates = svc.estates(svc.scope())
-    return [[r.estate_id, f"{r.city or ''} · {r.name}"] for r in estates.itertuples()]
+    return filterbar.single_estate_options(svc.estates(svc.scope()))
 
 
-def _form(lang: str, choices: list[list[str]]) -> html.Div:
+def _form(lang: str, options: list[dict]) -> html.Div:
     def field(label_key: str, control, width: int):
         return dbc.Col([dbc.Label(i18n.t(label_key, lang), html_for=control.id), control], md=width)
 
     return html.Div(
         [
-            dcc.Store(id="annotation-estates-choices", data={"options": choices, "listed": filterbar.ESTATES_LISTED, "city_prefix": None}),
+            filterbar.estate_choices_store("annotation-estates-choices", options),
             dbc.Row(
                 [
                     field("annotations.start", dbc.Input(id="annotation-start", type="date"), 3),
@@ -73,10 +72,10 @@ def _form(lang: str, choices: list[list[str]]) -> html.Div:
 def layout(**_query):
     lang = current_language()
     try:
-        choices = _estate_choices()
+        options = _estate_options()
         problem = None
     except DataSourceError as exc:
-        choices, problem = [], str(exc)
+        options, problem = [], str(exc)
     return html.Div(
         [
             create_error_store("annotations"),
@@ -84,7 +83,7 @@ def layout(**_query):
             dcc.Store(id="annotations-startup-problem", data=problem),
             html.H1(i18n.t("nav.annotations", lang), className="page-title"),
             html.P(i18n.t("annotations.intro", lang), className="text-muted"),
-            create_card(i18n.t("annotations.new", lang), _form(lang, choices), card_id="annotations-new"),
+            create_card(i18n.t("annotations.new", lang), _form(lang, options), card_id="annotations-new"),
             create_card(i18n.t("annotations.recorded", lang), html.Div(id="annotations-list"), card_id="annotations-recorded", class_name="mt-3"),
         ],
         className="page page-annotations",
