@@ -111,21 +111,30 @@ def _formatter(lang: str, digits: int):
 
 def percent(value, lang: str, digits: int = 1) -> str:
     """A value already in percent (0-100)."""
-    if value is None:
-        return MISSING
-    return f"{number(value, lang, digits)}%"
+    return percent_formatter(lang, digits)(value)
 
 
 def minutes(value, lang: str) -> str:
-    if value is None:
-        return MISSING
-    return t("unit.minutes", lang, value=number(value, lang, 1))
+    return unit_formatter("unit.minutes", lang)(value)
 
 
 def hours(value, lang: str) -> str:
-    if value is None:
-        return MISSING
-    return t("unit.hours", lang, value=number(value, lang, 1))
+    return unit_formatter("unit.hours", lang)(value)
+
+
+def percent_formatter(lang: str, digits: int = 1):
+    """`percent` with the language resolved once (as number_formatter)."""
+    return _with_unit("{value}%", number_formatter(lang, digits))
+
+
+def unit_formatter(key: str, lang: str):
+    """A duration with one decimal in the catalogue's unit `key` ("unit.minutes", "unit.hours"),
+    the language and the message resolved once (as number_formatter)."""
+    return _with_unit(t(key, lang), number_formatter(lang, 1))
+
+
+def _with_unit(template: str, number):
+    return lambda value: MISSING if value is None else template.format(value=number(value))
 
 
 def date(value: dt.date | None, lang: str, fmt: str = "medium") -> str:
