@@ -140,7 +140,7 @@ def median_cells(medians: pd.DataFrame | None, lang: str) -> dict:
         texts = {field: list(map(_formatter(kinds[field], lang), values[field])) for field in fields}
         for i, estate in enumerate(medians["estate_id"].tolist()):
             cells[estate] = {part: value for field in fields for part, value in ((field, values[field][i]), (f"{field}__text", texts[field][i]))}
-    missing = {part: value for field in ("response_median", "resolution_median") for part, value in ((field, None), (f"{field}__text", i18n.MISSING))}
+    missing = {part: value for field in fields for part, value in ((field, None), (f"{field}__text", i18n.MISSING))}
     return {"cells": cells, "missing": missing, "at": {part: ROW_INDEX[part] for part in missing}}
 
 
