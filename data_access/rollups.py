@@ -98,8 +98,8 @@ WEEKS_UP = ("week", "month", *COARSE_GRAINS)
 ROLLUPS = (
     Rollup("area", "tickets", ("service_area",), DAYS_UP, DAYS_UP),
     # First replies by weekday and hour (the Response page's map). The weekday is kept, so
-    # months, quarters and years answer it too: a day row per area and hour is as many as a
-    # week's rows would be, so no weeks (three years at 10M: 131,000 day rows -> ~12,000 rows).
+    # months, quarters and years answer it too. No weeks: a week's row for one weekday holds a
+    # single day, as its day row does (three years at 10M: 131,000 day rows -> ~12,000 rows).
     Rollup("area_hour", "tickets", ("service_area", "weekday", "hour"), ("day", "month", *COARSE_GRAINS)),
     # Percentiles by priority or channel (the Response page) from small histograms of their own;
     # one histogram over all four detail dimensions would be as large as the tickets.
