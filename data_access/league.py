@@ -12,7 +12,7 @@ from .rules import ServiceRules
 LEAGUE_COLUMNS = [
     "estate_id", "name", "city", "region", "households", "tickets", "per_1000_households",
     "within_target_pct", "response_median", "within_sla_pct", "resolution_median", "escalations",
-    "escalation_rate_pct", "complaints", "severity_major", "overdue_30d", "responses", "csat_pct", "mean_score",
+    "escalation_rate_pct", "complaints", "severity_major", "overdue_30d", "surveys", "responses", "csat_pct", "mean_score",
     "follow_up_coverage_pct",
 ]
 
@@ -29,7 +29,7 @@ def estate_league(
     else:
         counts = ticket_counts(db, rules, filters, scope, by=by)
         tickets = add_ticket_ratios(counts.assign(**{f"{m}_{p}": None for m in ("response", "resolution") for p in PERCENTILES}))
-    surveys = survey_summary(db, filters, scope, by=by)[[*by, "responses", "csat_pct", "mean_score"]]
+    surveys = survey_summary(db, filters, scope, by=by)[[*by, "surveys", "responses", "csat_pct", "mean_score"]]
     estates = estate_list(db, scope)
     allowed = scope.allowed_estates(filters.estates)
     if allowed is not None:
@@ -37,7 +37,7 @@ def estate_league(
     frame = tickets.merge(surveys, on=list(by), how="outer")
     frame = estates.merge(frame, on="estate_id", how="left" if not by_area else "inner")
     frame["tickets"] = frame["tickets"].fillna(0).astype(int)
-    for column in ("escalations", "complaints", "severity_major", "overdue_30d", "responses"):
+    for column in ("escalations", "complaints", "severity_major", "overdue_30d", "surveys", "responses"):
         frame[column] = frame[column].fillna(0).astype(int)
     households = pd.to_numeric(frame["households"], errors="coerce")
     frame["per_1000_households"] = (1000.0 * frame["tickets"] / households).where(households > 0)
@@ -46,6 +46,15 @@ def estate_league(
     numeric = [c for c in columns if c not in ("estate_id", "name", "city", "region", "service_area")]
     frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce")
     return frame.sort_values(["city", "name"]).reset_index(drop=True)
+
+
+def league_of_one_area(league: pd.DataFrame, area: str) -> pd.DataFrame:
+    """estate_league(by_area=True) of a question asking for `area` alone, from that question's
+    estate_league: per estate and area is then per estate, for the estates with tickets or
+    surveys in it (those by_area finds). The Estates page draws its heatmap from the table's
+    rows instead of asking the database for the same sums again."""
+    rows = league[(league["tickets"] > 0) | (league["surveys"] > 0)]
+    return rows.assign(service_area=area)[[*LEAGUE_COLUMNS, "service_area"]].reset_index(drop=True)
 
 
 def areas_with_data(db: Database, rules: ServiceRules, filters: Filters, scope: Scope) -> list[str]:

@@ -315,6 +315,52 @@ def test_the_busiest_estates_cells_are_those_of_every_estates_league(app, demo_d
     assert [len(f.estates) for f in by_area_asked] == [5]  # five estates' rows, not sixty
 
 
+@pytest.mark.parametrize("filters, all_estates", [
+    (OCTOBER.narrowed(areas=["repair"]), True),
+    (ONE_DAY.narrowed(areas=["cleaning"]), False),
+    (Filters(D(2026, 11, 5), D(2026, 11, 15)).narrowed(areas=["security"], request_types=["complaint"]), False),
+    (Filters(D(2026, 10, 1), D(2026, 10, 1)).narrowed(areas=["greening"]), False),
+], ids=["october repairs", "one day's cleaning", "complaints from a Thursday", "one day's greening"])
+def test_one_areas_league_by_area_is_its_league_with_that_area(demo_db, filters, all_estates):
+    """Asked for one area, the league per estate and area is the league per estate, for the
+    estates holding tickets or surveys there; the heatmap reads it from the table's rows."""
+    from data_access.league import league_of_one_area
+
+    (area,) = filters.areas
+    by_area = estate_league(demo_db, RULES, filters, ALL, by_area=True, medians=False)
+    derived = league_of_one_area(estate_league(demo_db, RULES, filters, ALL, medians=False), area)
+    assert len(by_area) > 0 and (len(derived) == 60) == all_estates  # estates without data there are not rows
+    pd.testing.assert_frame_equal(derived, by_area)
+
+
+@pytest.mark.parametrize("figure", [f for f in figures.HEATMAP_FIGURES if f != "response_median"])
+def test_one_areas_heatmap_asks_no_league_by_area(app, demo_db, monkeypatch, figure):
+    """One area over past HEATMAP_ESTATES estates: the cells, rows and count left out of the
+    league of every estate by area, without asking for it."""
+    from dashboard.pages import estates as page
+    from dashboard.services import EXTENSION
+
+    monkeypatch.setattr(figures, "HEATMAP_ESTATES", 5)
+    with app.server.app_context():
+        app.server.extensions[EXTENSION].cache.clear()
+    asked = []
+    league = page.estate_league
+    monkeypatch.setattr(page, "estate_league", lambda *a, **k: asked.append((a[2], k)) or league(*a, **k))
+    heatmap, problem = call(app, "update_heatmap", "?period=custom&from=2026-10-01&to=2026-10-31&area=repair", figure, "en")
+    assert problem is None
+    filters = OCTOBER.narrowed(areas=["repair"])
+    by_area = estate_league(demo_db, RULES, filters, ALL, by_area=True, medians=False)
+    rows, left_out = page._heatmap_rows(estate_list(demo_db, ALL), ALL, filters, by_area)
+    expected = figures.estate_area_heatmap(by_area, rows, figure, "en", left_out=left_out)
+    drawn = heatmap.data[0]
+    assert list(drawn.y) == list(expected.data[0].y) and len(drawn.y) == 5
+    assert list(drawn.x) == list(expected.data[0].x) == [i18n.area("repair", "en")]
+    assert list(drawn.text[0]) == list(expected.data[0].text[0])
+    assert np.allclose(np.array(drawn.z, dtype=float), np.array(expected.data[0].z, dtype=float), equal_nan=True)
+    assert [a.text for a in heatmap.layout.annotations] == [a.text for a in expected.layout.annotations]
+    assert [k for _f, k in asked if k.get("by_area")] == []
+
+
 def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
     import dash
 
