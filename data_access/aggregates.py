@@ -220,14 +220,20 @@ def raw_ticket_counts(
     """`ticket_counts` from the tickets table itself. `overdue_from` is the end of the period the
     complaint overdue rule looks back from, when `filters` is only a slice of that period."""
     by = list(by)
-    base, overdue_cutoff = ticket_base(db.dialect, rules, filters, scope, by)
+    return _whole_counts(db.frame(raw_counts_select(db.dialect, rules, filters, scope, by, overdue_from=overdue_from)), by)
+
+
+def raw_counts_select(
+    dialect: str, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, overdue_from: dt.date | None = None
+):
+    """`raw_ticket_counts`'s SELECT, to be read alone or beside rollup rows (rollups.ticket_counts)."""
+    base, overdue_cutoff = ticket_base(dialect, rules, filters, scope, by)
     if overdue_from is not None:
-        overdue_cutoff = timestamp_bound(db.dialect, overdue_from - dt.timedelta(days=rules.complaint_overdue_days))
+        overdue_cutoff = timestamp_bound(dialect, overdue_from - dt.timedelta(days=rules.complaint_overdue_days))
     b = base.c
     keys = [b[d] for d in by]
     aggregates = count_aggregates(b, rules, overdue_cutoff)
-    statement = sa.select(*keys, *aggregates).group_by(*keys) if keys else sa.select(*aggregates)
-    return _whole_counts(db.frame(statement), by)
+    return sa.select(*keys, *aggregates).group_by(*keys) if keys else sa.select(*aggregates)
 
 
 def _whole_counts(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -401,16 +407,19 @@ def survey_aggregates(c) -> list:
 def raw_survey_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
     """The sums and counts behind `survey_summary`, from the surveys table itself."""
     by = list(by)
-    keys = [SURVEY_DIMENSIONS[d](S).label(d) for d in by]
-    statement = sa.select(*keys, *survey_aggregates(S)).where(*survey_conditions(db.dialect, filters, scope))
-    if keys:
-        statement = statement.group_by(*[SURVEY_DIMENSIONS[d](S) for d in by])
-    frame = db.frame(statement)
+    frame = db.frame(raw_survey_select(db.dialect, filters, scope, by))
     value_columns = [c for c in frame.columns if c not in by]
     frame[value_columns] = frame[value_columns].fillna(0).astype("int64")
     if not by and frame.empty:
         frame = pd.DataFrame([{c: 0 for c in value_columns}])
     return frame
+
+
+def raw_survey_select(dialect: str, filters: Filters, scope: Scope, by: Sequence[str]):
+    """`raw_survey_sums`'s SELECT, to be read alone or beside rollup rows (rollups.survey_sums)."""
+    keys = [SURVEY_DIMENSIONS[d](S).label(d) for d in by]
+    statement = sa.select(*keys, *survey_aggregates(S)).where(*survey_conditions(dialect, filters, scope))
+    return statement.group_by(*[SURVEY_DIMENSIONS[d](S) for d in by]) if keys else statement
 
 
 SURVEY_SUMS = ("surveys", "responses", "score_sum", "csat", *[f"{d}_{part}" for d in SATISFACTION_DIMENSIONS for part in ("sum", "n")])

@@ -201,7 +201,7 @@ def test_whole_rows_count_the_overdue_days_complaints_apart(rolled_db, raw_only,
     cut = rollups.overdue_cut(RULES, filters)
     plan = rollups._plan(rolled_db, "tickets", RULES, filters, Scope.everything(), by)
     assert rollups._rows_holding(plan, cut) == [("quarter", D(2026, 1, 1))] and not plan.raw
-    unresolved = rollups._unresolved_complaints(rolled_db, filters.with_period(D(2026, 1, 1), cut - dt.timedelta(days=1)), Scope.everything(), ())
+    unresolved = rolled_db.frame(rollups._unresolved_complaints(rolled_db, filters.with_period(D(2026, 1, 1), cut - dt.timedelta(days=1)), Scope.everything(), ()))
     assert unresolved["overdue_30d"].sum() > 1  # enough of them to tell a count from a row
     rolled = rollups.ticket_counts(rolled_db, RULES, plan, filters, Scope.everything(), by)
     raw = raw_only(aggregates.ticket_counts, rolled_db, RULES, filters, Scope.everything(), by)
