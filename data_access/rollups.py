@@ -280,6 +280,7 @@ class State:
     refreshed_at: dt.datetime | None
     dirty: tuple[dt.date, ...]
     cities: Cities
+    data: tuple[dt.date, dt.date] | None = None  # the first and last day of any ticket or survey, as read now
 
     def usable(self, rollup: Rollup, rules: ServiceRules | None) -> bool:
         built = self.rollups.get(rollup.name)
@@ -305,7 +306,19 @@ def read_state(db: Database) -> State | None:
     rows = db.rows(sa.select(rollup_state.c.name, rollup_state.c.definition, rollup_state.c.rules, rollup_state.c.refreshed_at))
     dirty = tuple(sorted(as_date(r[0]) for r in db.rows(sa.select(rollup_dirty.c.day))))
     refreshed = [r[3] for r in rows if r[3] is not None]
-    return State({r[0]: (r[1], r[2]) for r in rows}, max(refreshed) if refreshed else None, dirty, Cities.read(db))
+    return State({r[0]: (r[1], r[2]) for r in rows}, max(refreshed) if refreshed else None, dirty, Cities.read(db), _data_days(db))
+
+
+def _data_days(db: Database) -> tuple[dt.date, dt.date] | None:
+    """The first and last day holding a ticket or a survey (four index probes), or None when empty."""
+    spans = db.rows(
+        sa.select(sa.func.min(tickets.c.created_at), sa.func.max(tickets.c.created_at)).union_all(
+            sa.select(sa.func.min(surveys.c.surveyed_at), sa.func.max(surveys.c.surveyed_at))
+        )
+    )
+    firsts = [as_date(r[0]) for r in spans if r[0] is not None]
+    lasts = [as_date(r[1]) for r in spans if r[1] is not None]
+    return (min(firsts), max(lasts)) if firsts else None
 
 
 def current_state(db: Database) -> State | None:
@@ -375,18 +388,33 @@ STEPS = {
 }
 
 
-def segments(start: dt.date, end: dt.date, grains: Sequence[str], cuts: Iterable[dt.date] = ()) -> list[Segment]:
+def segments(start: dt.date, end: dt.date, grains: Sequence[str], cuts: Iterable[dt.date] = (),
+             data: tuple[dt.date, dt.date] | None = None) -> list[Segment]:
     """[start, end] cut at `cuts`, then tiled by whole rows of the rollup's grains and single days
-    (day rows, or raw tickets where it keeps no days): the cheapest cover (`_tile`)."""
-    return list(_segments(start, end, tuple(sorted(set(grains))), tuple(sorted(set(cuts)))))
+    (day rows, or raw tickets where it keeps no days): the cheapest cover (`_tile`).
+
+    `data` is the first and last day holding any ticket or survey. Where the period reaches one
+    of them, nothing lies beyond it, so the cover may begin or stop anywhere in the empty days
+    up to that calendar year's end: a question "until yesterday" of data loaded up to yesterday
+    reads this month's row, not its days; three years from the first day of data, four year rows."""
+    first = min(start, dt.date(data[0].year, 1, 1)) if data and start <= data[0] else None
+    last = max(end, dt.date(data[1].year, 12, 31)) if data and end >= data[1] else None
+    free = (first, data[0] if first else None, data[1] if last else None, last)
+    return list(_segments(start, end, tuple(sorted(set(grains))), tuple(sorted(set(cuts))), free))
 
 
 @functools.lru_cache(maxsize=4096)  # a page plans the same period for many queries
-def _segments(start: dt.date, end: dt.date, grains: tuple[str, ...], cuts: tuple[dt.date, ...]) -> tuple[Segment, ...]:
+def _segments(start: dt.date, end: dt.date, grains: tuple[str, ...], cuts: tuple[dt.date, ...], free=(None,) * 4) -> tuple[Segment, ...]:
+    earliest, start_by, end_from, latest = free
     bounds = sorted({start, end + dt.timedelta(days=1), *[c for c in cuts if start < c <= end]})
+    pieces = list(zip(bounds, bounds[1:]))
     out: list[Segment] = []
-    for a, b in zip(bounds, bounds[1:]):
-        out += _tile_long(a, b, grains)
+    for n, (a, b) in enumerate(pieces):
+        # The first piece may start anywhere from `earliest` to `start_by` (no data before it),
+        # the last stop anywhere from `end_from` to `latest`; inner pieces are exact.
+        starts = (earliest, min(start_by, b - dt.timedelta(days=1))) if n == 0 and earliest else (a, a)
+        stops = (max(end_from, a), latest) if n == len(pieces) - 1 and latest else (b - dt.timedelta(days=1),) * 2
+        out += _tile_long(starts, (stops[0] + dt.timedelta(days=1), stops[1] + dt.timedelta(days=1)), grains)
     merged: list[Segment] = []  # neighbours of one source read as one range: a shorter WHERE
     for s in out:
         if merged and merged[-1].source == s.source and merged[-1].last + dt.timedelta(days=1) == s.first:
@@ -401,27 +429,30 @@ def _segments(start: dt.date, end: dt.date, grains: tuple[str, ...], cuts: tuple
 RAW_DAY_ROWS = 8
 
 
-def _tile_long(a: dt.date, b: dt.date, grains: tuple[str, ...]) -> list[Segment]:
+def _tile_long(starts: tuple[dt.date, dt.date], stops: tuple[dt.date, dt.date], grains: tuple[str, ...]) -> list[Segment]:
     """`_tile`, with the whole years more than a year from either end taken as year rows
     directly: the cheapest cover holds them anyway, and a span from 1970 (the complaints watch
     list) would otherwise walk twenty thousand days."""
-    first, last = dt.date(a.year + 2, 1, 1), dt.date(b.year - 1, 1, 1)
+    first, last = dt.date(starts[1].year + 2, 1, 1), dt.date(stops[0].year - 1, 1, 1)
     if "year" not in grains or first >= last:
-        return _tile(a, b, grains)
+        return _tile(starts, stops, grains)
     years = [Segment("year", dt.date(y, 1, 1), dt.date(y, 12, 31)) for y in range(first.year, last.year)]
-    return [*_tile(a, first, grains), *years, *_tile(last, b, grains)]
+    return [*_tile(starts, (first, first), grains), *years, *_tile((last, last), stops, grains)]
 
 
-def _tile(a: dt.date, b: dt.date, grains: tuple[str, ...]) -> list[Segment]:
-    """Cover [a, b) with whole rows and single days, the cheapest path over the days: a raw day
-    (that day's tickets) costs as much as RAW_DAY_ROWS rows. Coarsest first is not always
-    cheapest: a period from a Thursday in late November leaves that month's last eight days
-    raw, where weeks running on through December leave four."""
-    n = (b - a).days
+def _tile(starts: tuple[dt.date, dt.date], stops: tuple[dt.date, dt.date], grains: tuple[str, ...]) -> list[Segment]:
+    """Cover the days from a start in `starts` to before a stop in `stops` (both ranges of days,
+    usually a single day each) with whole rows and single days, the cheapest path over the days:
+    a raw day (that day's tickets) costs as much as RAW_DAY_ROWS rows. Coarsest first is not
+    always cheapest: a period from a Thursday in late November leaves that month's last eight
+    days raw, where weeks running on through December leave four."""
+    a = starts[0]
+    n, first_stop = (stops[1] - a).days, (stops[0] - a).days
     one_day = "day" if "day" in grains else "raw"
     rows = [g for g in ("year", "quarter", "month", "week") if g in grains]
     best: list[tuple[int, int, int, str] | None] = [None] * (n + 1)  # (cost, raw days, from, source)
-    best[0] = (0, 0, -1, "")
+    for i in range((starts[1] - a).days + 1):
+        best[i] = (0, 0, -1, "")  # any of these days may begin the cover
     for i in range(n):
         if best[i] is None:
             continue
@@ -429,8 +460,8 @@ def _tile(a: dt.date, b: dt.date, grains: tuple[str, ...]) -> list[Segment]:
         day = a + dt.timedelta(days=i)
         steps = [(i + 1, one_day, raw + (one_day == "raw"))]
         for grain in rows:
-            step, starts = STEPS[grain]
-            if starts(day):
+            step, begins = STEPS[grain]
+            if begins(day):
                 j = (step(day) - a).days
                 if j <= n:
                     steps.append((j, grain, raw))
@@ -438,9 +469,9 @@ def _tile(a: dt.date, b: dt.date, grains: tuple[str, ...]) -> list[Segment]:
             candidate = (cost + 1 + RAW_DAY_ROWS * (raw_after - raw), raw_after, i, source)
             if best[j] is None or candidate[:2] < best[j][:2]:
                 best[j] = candidate
+    j = min(range(first_stop, n + 1), key=lambda k: (*best[k][:2], k))  # every day is reached; the nearest of the cheapest
     out: list[Segment] = []
-    j = n
-    while j > 0:
+    while best[j][2] >= 0:
         _, _, i, source = best[j]
         out.append(Segment(source, a + dt.timedelta(days=i), a + dt.timedelta(days=j - 1)))
         j = i
@@ -483,6 +514,9 @@ def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters,
         return None
     asked = scope.allowed_estates(filters.estates)  # None: every estate
     whole = state.cities.whole(asked) if asked else None
+    data = state.data  # rows may run on past the data's ends, unless days there changed since the refresh
+    if data and state.dirty_between(dt.date(data[0].year, 1, 1), dt.date(data[1].year, 12, 31)):
+        data = None
     for rollup in ROLLUPS:
         want = needed
         if "city" in rollup.dims and asked is not None:
@@ -499,7 +533,7 @@ def _plan(db: Database, kind: str, rules: ServiceRules | None, filters: Filters,
         grains = [g for g in (rollup.histogram_grains if histograms else rollup.grains) if g in allowed]
         if not grains:
             continue
-        parts = segments(filters.start, filters.end, grains, cuts)
+        parts = segments(filters.start, filters.end, grains, cuts, data)
         if all(p.source == "raw" for p in parts):
             return None  # nothing to gain: the raw tables answer exactly
         return Plan(rollup, tuple(parts), whole if "city" in rollup.dims and asked is not None else None)
@@ -943,17 +977,11 @@ def mark_dirty(conn: sa.Connection, days: Iterable[dt.date]) -> None:
 
 
 def _months_with_data(db: Database) -> list[dt.date]:
-    spans = db.rows(
-        sa.select(sa.func.min(tickets.c.created_at), sa.func.max(tickets.c.created_at)).union_all(
-            sa.select(sa.func.min(surveys.c.surveyed_at), sa.func.max(surveys.c.surveyed_at))
-        )
-    )
-    firsts = [as_date(r[0]) for r in spans if r[0] is not None]
-    lasts = [as_date(r[1]) for r in spans if r[1] is not None]
-    if not firsts:
+    days = _data_days(db)
+    if days is None:
         return []
-    first = min(firsts)
-    month, last = min(_months_of(first)), max(lasts)
+    first, last = days
+    month = min(_months_of(first))
     out = []
     while month <= last:
         out.append(month)

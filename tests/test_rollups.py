@@ -29,7 +29,13 @@ PERCENTILE_KEYS = {
 LONG = dict(start=D(2025, 11, 3), end=D(2026, 4, 17))  # part months, whole months, part weeks
 # A whole year (2025: its last two months hold data), a quarter (Q1 2026) and months: coarse rows.
 YEARS = dict(start=D(2025, 1, 1), end=D(2026, 5, 31))  # its overdue cut (May 1) falls after Q1
-ROLLUP_SELECTIONS = {**SELECTIONS, "five-months": LONG, "five-months-one-area": {**LONG, "areas": {"repair"}}, "years": YEARS,
+# The data runs from 1 November 2025 to 4 May 2026: questions reaching either end read rows
+# running on past it (to the year's end), where nothing lies.
+TO_THE_LAST_DAY = dict(start=D(2026, 2, 11), end=D(2026, 5, 4))
+FROM_BEFORE_THE_FIRST = dict(start=D(2025, 10, 20), end=D(2026, 3, 15))
+ROLLUP_SELECTIONS = {**SELECTIONS, "to-the-last-day": TO_THE_LAST_DAY, "from-before-the-first": FROM_BEFORE_THE_FIRST,
+                     "to-the-last-day-one-estate": {**TO_THE_LAST_DAY, "estates": {"E02"}},
+                     "five-months": LONG, "five-months-one-area": {**LONG, "areas": {"repair"}}, "years": YEARS,
                      "years-two-estates": {**YEARS, "estates": {"E01", "E02"}}}
 
 
@@ -88,8 +94,9 @@ def test_metrics_from_rollups_equal_the_raw_tables(rolled_db, raw_only, selectio
 
 
 def test_years_and_quarters_are_read_as_sums_of_their_months(rolled_db):
-    plan = rollups.plan_tickets(rolled_db, RULES, Filters(**YEARS), Scope.everything(), ["service_area"], histograms=True)
-    assert [s.source for s in plan.segments][:3] == ["year", "quarter", "month"]  # 2025, Q1 2026, April
+    before_the_last_day = Filters(YEARS["start"], D(2026, 4, 30))  # YEARS runs past it: 2026 would be a year row
+    plan = rollups.plan_tickets(rolled_db, RULES, before_the_last_day, Scope.everything(), ["service_area"], histograms=True)
+    assert [s.source for s in plan.segments] == ["year", "quarter", "month"]  # 2025, Q1 2026, April
     table, histogram = rollups.TABLES["area"]
 
     def tickets(grain, first, last):
@@ -161,7 +168,7 @@ def test_the_weekday_hour_map_reads_months_and_years_not_only_days(rolled_db, ra
     by = ["weekday", "hour"]
     plan = rollups._plan(rolled_db, "tickets", None, filters, Scope.everything(), by)  # as ticket_sums plans it
     assert plan.rollup.name == "area_hour" and not plan.raw
-    assert {"month"} <= {s.source for s in plan.rolled_up}
+    assert {s.source for s in plan.rolled_up} & {"month", "year"}  # YEARS reaches the data's ends: year rows only
     edge_months = {filters.start.replace(day=1), filters.end.replace(day=1)}
     assert all({s.first.replace(day=1), s.last.replace(day=1)} <= edge_months for s in plan.rolled_up if s.source == "day")
     args = (rolled_db, filters, Scope.everything(), RULES.first_response_target_minutes, by)
@@ -293,12 +300,16 @@ def test_other_rules_are_answered_from_the_raw_tables(rolled_db, raw_only):
 days = st.dates(min_value=D(2023, 1, 1), max_value=D(2027, 12, 31))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(start=days, length=st.integers(0, 3000), cuts=st.lists(days, max_size=3),
-       grains=st.sets(st.sampled_from(["day", "week", "month", "quarter", "year"]), min_size=0))
-def test_segments_tile_the_period_once(start, length, cuts, grains):
+       grains=st.sets(st.sampled_from(["day", "week", "month", "quarter", "year"]), min_size=0),
+       data=st.none() | st.tuples(days, st.integers(0, 1500)))
+def test_segments_tile_the_period_once(start, length, cuts, grains, data):
+    """Every day of the period once, in whole rows; past the first or last day of data (`data`)
+    the cover may run on over empty days, never over a day holding data outside the period."""
     end = start + dt.timedelta(days=length)
-    parts = rollups.segments(start, end, sorted(grains), cuts)
+    data = (data[0], data[0] + dt.timedelta(days=data[1])) if data else None
+    parts = rollups.segments(start, end, sorted(grains), cuts, data)
     starts_row = {
         "year": lambda d: (d.month, d.day) == (1, 1),
         "quarter": lambda d: d.month in (1, 4, 7, 10) and d.day == 1,
@@ -311,13 +322,34 @@ def test_segments_tile_the_period_once(start, length, cuts, grains):
         if part.source in starts_row:  # whole rows only: the range starts one and ends before the next
             assert starts_row[part.source](part.first) and starts_row[part.source](part.last + dt.timedelta(days=1)), part
         assert part.source in (*grains, "raw") and (part.source != "raw" or "day" not in grains)
-        for cut in cuts:  # no row straddles a cut (the overdue rule's day): it starts a row
+        for cut in [c for c in cuts if start < c <= end]:  # no row straddles a cut (the overdue rule's day) in the period
             if part.first < cut <= part.last:
                 assert part.source in ("day", "raw") or starts_row[part.source](cut)
         covered += [part.first + dt.timedelta(days=i) for i in range((part.last - part.first).days + 1)]
-    assert covered == [start + dt.timedelta(days=i) for i in range(length + 1)]
-    if "year" in grains and length >= 731 and not cuts:  # two years and more hold a whole calendar year
+    asked = [start + dt.timedelta(days=i) for i in range(length + 1)]
+    assert covered == [covered[0] + dt.timedelta(days=i) for i in range(len(covered))]  # in order, once, no gap
+    holding = set(asked) if not data else {d for d in asked if data[0] <= d <= data[1]}
+    assert holding <= set(covered)  # every day asked that may hold data
+    assert all(d < data[0] or d > data[1] for d in set(covered) - set(asked))  # beyond it, only empty days
+    if not data:
+        assert covered == asked
+    if "year" in grains and length >= 731 and not cuts and not data:  # two years and more hold a whole calendar year
         assert any(part.source == "year" for part in parts)
+
+
+def test_a_question_to_the_last_day_of_data_reads_rows_past_it(rolled_db, raw_only):
+    """The data ends on Monday 4 May 2026: per estate and area (weeks, no days) that day was read
+    from the tickets; now its week's rows, which hold nothing after it. Alike at the start: from
+    before 1 November 2025, the year's rows."""
+    filters = Filters(**TO_THE_LAST_DAY).narrowed(areas=["repair"])
+    plan = rollups.plan_tickets(rolled_db, RULES, filters, Scope.everything(), ["estate_id"])
+    assert plan.rollup.name == "estate" and [s for s in plan.segments if s.source == "raw"] == [rollups.Segment("raw", D(2026, 2, 11), D(2026, 2, 15))]
+    assert plan.segments[-1] == rollups.Segment("week", D(2026, 2, 16), D(2026, 5, 10))
+    rolled = rollups.ticket_counts(rolled_db, RULES, plan, filters, Scope.everything(), ["estate_id"])
+    raw = raw_only(aggregates.ticket_counts, rolled_db, RULES, filters, Scope.everything(), ["estate_id"])
+    assert rolled.astype(str).equals(raw.astype(str)), f"{rolled}\n{raw}"
+    early = rollups.plan_tickets(rolled_db, RULES, Filters(**FROM_BEFORE_THE_FIRST), Scope.everything(), ["estate_id"])
+    assert early.segments[0].source == "year" and early.segments[0].first == D(2025, 1, 1)
 
 
 def test_a_period_leaves_the_fewest_raw_days_worth_reading():
