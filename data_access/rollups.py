@@ -709,7 +709,7 @@ def _unresolved_complaints(db: Database, filters: Filters, scope: Scope, by: Seq
     T = tickets.c
     rows = (
         sa.select(*[TICKET_DIMENSIONS[d](T).label(d) for d in by], T.ticket_id)
-        .where(*ticket_conditions(db.dialect, filters, scope), unresolved_complaint(db))
+        .where(*ticket_conditions(db.dialect, filters, scope, by_date=db.source_views is None), unresolved_complaint(db))
         .subquery("unresolved")
     )
     keys = [rows.c[d] for d in by]

@@ -122,6 +122,26 @@ for _dialect, _table in (("sqlite", _SQLITE), ("postgresql", _POSTGRES), ("mysql
         compiles(_cls, _dialect)(_compile)
 
 
+class not_indexed(FunctionElement):
+    """A column SQLite is not to seek by (a unary plus), so the other conditions choose the
+    index. The unresolved complaints of ten months of one area: its (area, day) index reads
+    every ticket of the area (1M tickets: 84 ms), the partial index only those complaints (0.4 ms).
+    Other engines plan that well by themselves: the column as it is."""
+
+    inherit_cache = True
+    name = "not_indexed"
+
+
+@compiles(not_indexed, "sqlite")
+def _not_indexed_sqlite(element, compiler, **kw):
+    return f"+{_arg(element, compiler, **kw)}"
+
+
+@compiles(not_indexed)
+def _not_indexed(element, compiler, **kw):
+    return _arg(element, compiler, **kw)
+
+
 def timestamp_bound(dialect: str, day: dt.date):
     """A bound parameter for midnight starting `day`, comparable with the stored timestamps.
 

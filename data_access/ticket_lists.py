@@ -14,7 +14,7 @@ from .database import Database, QueryTrace
 from .filters import Filters, Scope
 from .privacy import mask_name, mask_phone, mask_room
 from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, estates, tickets
-from .sqlfuncs import minutes_between, timestamp_bound
+from .sqlfuncs import minutes_between, not_indexed, timestamp_bound
 
 T = tickets.c
 E = estates.c
@@ -44,11 +44,12 @@ def _watchlist_conditions(db: Database, filters: Filters, scope: Scope, overdue_
         sa.or_(T.status.is_(None), T.status != "cancelled"),
         sa.or_(T.severity == "major", T.created_at < cutoff),
     ]
+    keyed = not_indexed if db.source_views is None else (lambda column: column)  # read through the partial index
     allowed = scope.allowed_estates(filters.estates)
     if allowed is not None:
-        conditions.append(_in(T.estate_id, allowed) if allowed else sa.false())
+        conditions.append(_in(keyed(T.estate_id), allowed, "in_estate_id") if allowed else sa.false())
     if filters.areas:
-        conditions.append(_in(T.service_area, filters.areas))
+        conditions.append(_in(keyed(T.service_area), filters.areas, "in_service_area"))
     if filters.channels:
         conditions.append(_in(T.channel, filters.channels))
     return conditions
