@@ -534,3 +534,24 @@ def test_groups_without_an_area_keep_their_stored_percentiles(engine_name, scrat
     merged = nulls_rolled.merge(nulls_raw, on="week", suffixes=("_rolled", "_raw"))
     exact, close = merged["response_median_raw"].astype(float), merged["response_median_rolled"].astype(float)
     assert exact.notna().all() and ((close - exact).abs() <= 0.01 * exact.abs()).all()
+
+
+@pytest.fixture(scope="module")
+def rolled_sqlite(scratch_databases):
+    db = scratch_databases.new("sqlite")
+    write_dataset(db, random_dataset())
+    rollups.refresh(db, RULES)
+    return db
+
+
+@pytest.mark.parametrize("narrowed", [{"areas": ["repair"]}, {"estates": ["E01", "E02"]}], ids=["one-area", "two-estates"])
+def test_sqlite_reads_unresolved_complaints_through_their_partial_index(rolled_sqlite, narrowed):
+    """The overdue count's unresolved complaints over months (the row holding the overdue day
+    is a year): SQLite seeks them in their partial index, not in the area's or estates' index
+    of every ticket, which it took by itself (PostgreSQL takes the partial index unasked)."""
+    filters = Filters(D(2026, 1, 1), D(2026, 3, 31)).narrowed(**narrowed)
+    statement = rollups._unresolved_complaints(rolled_sqlite, filters, Scope.everything(), ["estate_id"])
+    sql = str(statement.compile(dialect=rolled_sqlite.engine.dialect, compile_kwargs={"literal_binds": True}))
+    with rolled_sqlite.engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "ix_tickets_unresolved_complaints" in plan, plan
