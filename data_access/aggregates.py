@@ -82,8 +82,18 @@ def ticket_conditions(dialect: str, filters: Filters, scope: Scope, *, by_date: 
         T.created_at >= timestamp_bound(dialect, filters.start),
         T.created_at < timestamp_bound(dialect, filters.end_exclusive),
         sa.or_(T.status.is_(None), T.status != "cancelled"),
+        *where_tickets_in(filters, scope, by_date=by_date),
     ]
+    if filters.request_types:
+        conditions.append(_in(T.request_type, filters.request_types))
+    return conditions
+
+
+def where_tickets_in(filters: Filters, scope: Scope, *, by_date: bool = False) -> list:
+    """The tickets' estates (scope and filter), areas and channels asked for. `by_date`: estates
+    and areas choose no index (sqlfuncs.not_indexed), so the dates choose it."""
     keyed = not_indexed if by_date else (lambda column: column)
+    conditions = []
     estates = scope.allowed_estates(filters.estates)
     if estates is not None:
         conditions.append(_in(keyed(T.estate_id), estates, "in_estate_id") if estates else sa.false())
@@ -91,8 +101,6 @@ def ticket_conditions(dialect: str, filters: Filters, scope: Scope, *, by_date: 
         conditions.append(_in(keyed(T.service_area), filters.areas, "in_service_area"))
     if filters.channels:
         conditions.append(_in(T.channel, filters.channels))
-    if filters.request_types:
-        conditions.append(_in(T.request_type, filters.request_types))
     return conditions
 
 
@@ -216,19 +224,18 @@ def ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Sc
     return raw_ticket_counts(db, rules, filters, scope, by)
 
 
-def raw_ticket_counts(
-    db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = (), *, overdue_from: dt.date | None = None
-) -> pd.DataFrame:
-    """`ticket_counts` from the tickets table itself. `overdue_from` is the end of the period the
-    complaint overdue rule looks back from, when `filters` is only a slice of that period."""
+def raw_ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+    """`ticket_counts` from the tickets table itself."""
     by = list(by)
-    return _whole_counts(db.frame(raw_counts_select(db.dialect, rules, filters, scope, by, overdue_from=overdue_from)), by)
+    return _whole_counts(db.frame(raw_counts_select(db.dialect, rules, filters, scope, by)), by)
 
 
 def raw_counts_select(
     dialect: str, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, overdue_from: dt.date | None = None
 ):
-    """`raw_ticket_counts`'s SELECT, to be read alone or beside rollup rows (rollups.ticket_counts)."""
+    """`raw_ticket_counts`'s SELECT, to be read alone or beside rollup rows (rollups.ticket_counts).
+    `overdue_from` is the end of the period the complaint overdue rule looks back from, when
+    `filters` is only a slice of that period."""
     base, overdue_cutoff = ticket_base(dialect, rules, filters, scope, by)
     if overdue_from is not None:
         overdue_cutoff = timestamp_bound(dialect, overdue_from - dt.timedelta(days=rules.complaint_overdue_days))

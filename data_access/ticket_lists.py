@@ -9,12 +9,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.sql import visitors
 
-from .aggregates import _in, _valid_duration, ticket_conditions, unresolved_complaint
+from .aggregates import _in, _valid_duration, ticket_conditions, unresolved_complaint, where_tickets_in
 from .database import Database, QueryTrace
 from .filters import Filters, Scope
 from .privacy import mask_name, mask_phone, mask_room
 from .schema import PRIORITIES, REQUEST_TYPES, SERVICE_AREAS, SEVERITIES, STATUSES, TICKET_CHANNELS, estates, tickets
-from .sqlfuncs import minutes_between, not_indexed, timestamp_bound
+from .sqlfuncs import minutes_between, timestamp_bound
 
 T = tickets.c
 E = estates.c
@@ -38,21 +38,13 @@ def _watchlist_conditions(db: Database, filters: Filters, scope: Scope, overdue_
     dialect = db.dialect
     end = timestamp_bound(dialect, filters.end_exclusive)
     cutoff = timestamp_bound(dialect, filters.end_exclusive - dt.timedelta(days=overdue_days))
-    conditions = [
+    return [
         unresolved_complaint(db),
         T.created_at < end,
         sa.or_(T.status.is_(None), T.status != "cancelled"),
         sa.or_(T.severity == "major", T.created_at < cutoff),
+        *where_tickets_in(filters, scope, by_date=db.source_views is None),  # read through the partial index
     ]
-    keyed = not_indexed if db.source_views is None else (lambda column: column)  # read through the partial index
-    allowed = scope.allowed_estates(filters.estates)
-    if allowed is not None:
-        conditions.append(_in(keyed(T.estate_id), allowed, "in_estate_id") if allowed else sa.false())
-    if filters.areas:
-        conditions.append(_in(keyed(T.service_area), filters.areas, "in_service_area"))
-    if filters.channels:
-        conditions.append(_in(T.channel, filters.channels))
-    return conditions
 
 
 def complaint_watchlist_count(db: Database, filters: Filters, scope: Scope, *, overdue_days: int = 30) -> int:

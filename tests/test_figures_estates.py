@@ -283,12 +283,10 @@ def test_a_group_of_many_estates_shows_its_busiest_in_the_heatmap(app, demo_db, 
     assert cell is not dash.no_update and "area=cleaning" in cell
 
 
-@pytest.mark.parametrize("figure", list(figures.HEATMAP_FIGURES))
-def test_the_busiest_estates_cells_are_those_of_every_estates_league(app, demo_db, monkeypatch, figure):
-    """Past HEATMAP_ESTATES estates only the drawn estates' rows are asked for: the same rows,
-    columns, cells and count left out as from the league of every estate by area, also the
-    columns of areas where only estates left out have tickets (1 October's repairs: cleaning,
-    greening)."""
+def _five_estates_heatmap(app, demo_db, monkeypatch, search, filters, figure):
+    """The page's heatmap for `search` with HEATMAP_ESTATES at 5, cache cleared, and the one
+    drawn from estate_league(by_area=True) of `filters` as expected: (heatmap, expected,
+    by_area, rows, [(filters, options) of every estate_league the page asked for])."""
     from dashboard.pages import estates as page
     from dashboard.services import EXTENSION
 
@@ -298,12 +296,22 @@ def test_the_busiest_estates_cells_are_those_of_every_estates_league(app, demo_d
     asked = []
     league = page.estate_league
     monkeypatch.setattr(page, "estate_league", lambda *a, **k: asked.append((a[2], k)) or league(*a, **k))
-    heatmap, problem = call(app, "update_heatmap", "?period=custom&from=2026-10-01&to=2026-10-01&type=repair", figure, "en")
+    heatmap, problem = call(app, "update_heatmap", search, figure, "en")
     assert problem is None
-    filters = Filters(D(2026, 10, 1), D(2026, 10, 1)).narrowed(request_types=["repair"])
     by_area = estate_league(demo_db, RULES, filters, ALL, by_area=True, medians=figure == "response_median")
     rows, left_out = page._heatmap_rows(estate_list(demo_db, ALL), ALL, filters, by_area)
-    expected = figures.estate_area_heatmap(by_area, rows, figure, "en", left_out=left_out)
+    return heatmap, figures.estate_area_heatmap(by_area, rows, figure, "en", left_out=left_out), by_area, rows, asked
+
+
+@pytest.mark.parametrize("figure", list(figures.HEATMAP_FIGURES))
+def test_the_busiest_estates_cells_are_those_of_every_estates_league(app, demo_db, monkeypatch, figure):
+    """Past HEATMAP_ESTATES estates only the drawn estates' rows are asked for: the same rows,
+    columns, cells and count left out as from the league of every estate by area, also the
+    columns of areas where only estates left out have tickets (1 October's repairs: cleaning,
+    greening)."""
+    filters = Filters(D(2026, 10, 1), D(2026, 10, 1)).narrowed(request_types=["repair"])
+    heatmap, expected, by_area, rows, asked = _five_estates_heatmap(
+        app, demo_db, monkeypatch, "?period=custom&from=2026-10-01&to=2026-10-01&type=repair", filters, figure)
     drawn = heatmap.data[0]
     assert list(drawn.y) == list(expected.data[0].y) and len(drawn.y) == 5
     assert list(drawn.x) == list(expected.data[0].x) == [i18n.area(a, "en") for a in AREAS]
@@ -337,21 +345,8 @@ def test_one_areas_league_by_area_is_its_league_with_that_area(demo_db, filters,
 def test_one_areas_heatmap_asks_no_league_by_area(app, demo_db, monkeypatch, figure):
     """One area over past HEATMAP_ESTATES estates: the cells, rows and count left out of the
     league of every estate by area, without asking for it."""
-    from dashboard.pages import estates as page
-    from dashboard.services import EXTENSION
-
-    monkeypatch.setattr(figures, "HEATMAP_ESTATES", 5)
-    with app.server.app_context():
-        app.server.extensions[EXTENSION].cache.clear()
-    asked = []
-    league = page.estate_league
-    monkeypatch.setattr(page, "estate_league", lambda *a, **k: asked.append((a[2], k)) or league(*a, **k))
-    heatmap, problem = call(app, "update_heatmap", "?period=custom&from=2026-10-01&to=2026-10-31&area=repair", figure, "en")
-    assert problem is None
-    filters = OCTOBER.narrowed(areas=["repair"])
-    by_area = estate_league(demo_db, RULES, filters, ALL, by_area=True, medians=False)
-    rows, left_out = page._heatmap_rows(estate_list(demo_db, ALL), ALL, filters, by_area)
-    expected = figures.estate_area_heatmap(by_area, rows, figure, "en", left_out=left_out)
+    heatmap, expected, _by_area, _rows, asked = _five_estates_heatmap(
+        app, demo_db, monkeypatch, "?period=custom&from=2026-10-01&to=2026-10-31&area=repair", OCTOBER.narrowed(areas=["repair"]), figure)
     drawn = heatmap.data[0]
     assert list(drawn.y) == list(expected.data[0].y) and len(drawn.y) == 5
     assert list(drawn.x) == list(expected.data[0].x) == [i18n.area("repair", "en")]
