@@ -1,9 +1,18 @@
 """Shared look of every chart: fonts that render Chinese, the service-area colours, and
-the empty-selection figure. Figures are pure: frame and language in, go.Figure out."""
+the empty-selection figure. Figures are pure: frame and language in, go.Figure out.
+
+A chart is written as plain trace and layout dicts and made a go.Figure once (`chart`):
+plotly checks the dicts in one pass, where building it call by call (add_bar,
+update_layout, add_hline, make_subplots) costs 5-10x more, most of a chart page's
+server time."""
 from __future__ import annotations
+
+import copy
+from functools import lru_cache
 
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.subplots import make_subplots
 
 from .. import i18n
 
@@ -49,24 +58,106 @@ pio.templates.default = "estate_dashboard"
 CHART_HEIGHT = 320  # px, unless a chart says otherwise
 
 
-def base_layout(fig: go.Figure, *, title: str | None = None, height: int = CHART_HEIGHT, legend: bool = True) -> go.Figure:
+def frame_layout(*, title: str | None = None, height: int = CHART_HEIGHT, legend: bool = True) -> dict:
     """What differs between charts; the rest comes from TEMPLATE."""
-    fig.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}} if title else None,
-        height=height,
-        margin={"l": 48, "r": 16, "t": 44 if title else 16, "b": 40},
-        showlegend=legend,
-    )
+    layout = {"height": height, "margin": {"l": 48, "r": 16, "t": 44 if title else 16, "b": 40}, "showlegend": legend}
+    if title:
+        layout["title"] = {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}}
+    return layout
+
+
+def base_layout(fig: go.Figure, *, title: str | None = None, height: int = CHART_HEIGHT, legend: bool = True) -> go.Figure:
+    """frame_layout on a figure built call by call (the report's)."""
+    fig.update_layout(title=None, **frame_layout(title=title, height=height, legend=legend))
     return fig
+
+
+def merged(base: dict, *overrides: dict) -> dict:
+    """`base` with each override laid over it, nested dicts merged key by key (as
+    update_layout does); `base` is left as it was."""
+    out = dict(base)
+    for override in overrides:
+        for key, value in override.items():
+            out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def chart(traces: list[dict], layout: dict | None = None, *, title: str | None = None, height: int = CHART_HEIGHT,
+          legend: bool = True) -> go.Figure:
+    """The figure of `traces` (dicts with a "type") and `layout`, laid over frame_layout."""
+    return go.Figure({"data": traces, "layout": merged(frame_layout(title=title, height=height, legend=legend), layout or {})})
+
+
+@lru_cache(maxsize=None)
+def _grid(spec: str) -> dict:
+    import json
+
+    return make_subplots(**json.loads(spec)).layout.to_plotly_json()
+
+
+def subplot_layout(titles: tuple[str, ...] = (), **spec) -> dict:
+    """make_subplots(**spec)'s axes (domains, anchors, shared axes), computed once per spec,
+    with `titles` above the subplots as make_subplots writes them. Traces name their
+    subplot's axes themselves ("xaxis": "x2", "yaxis": "y2")."""
+    import json
+
+    layout = copy.deepcopy(_grid(json.dumps(spec, sort_keys=True)))
+    if titles:
+        x_axes = sorted((k for k in layout if k.startswith("xaxis")), key=lambda k: int(k[5:] or 1))
+        layout["annotations"] = [
+            {"text": text, "showarrow": False, "font": {"size": 16}, "xref": "paper", "yref": "paper",
+             "x": sum(layout[axis]["domain"]) / 2, "xanchor": "center", "y": 1.0, "yanchor": "bottom"}
+            for text, axis in zip(titles, x_axes)
+        ]
+    return layout
+
+
+def axis_ref(name: str, axis: str = "x") -> str:
+    """The layout key of a trace's axis: "x" -> "xaxis", "x2" -> "xaxis2"."""
+    return f"{axis}axis{name[1:]}"
+
+
+TARGET_LINE = {"color": TARGET_COLOUR, "dash": "dash", "width": 1.5}
+TARGET_FONT = {"color": TARGET_COLOUR, "size": 11}
+_ANCHOR = {"top": "bottom", "bottom": "top"}  # a label above a line hangs from its bottom edge
+
+
+def hline(y: float, *, x: str = "x", y_axis: str = "y", label: str | None = None, position: str = "top right",
+          line: dict = TARGET_LINE, **shape) -> tuple[list[dict], list[dict]]:
+    """(shapes, annotations) of a line across the plot at `y`, labelled at `position` as
+    add_hline's annotation_position ("top left", "top right", "bottom right")."""
+    vertical, horizontal = position.split()
+    shapes = [{"type": "line", "xref": f"{x} domain", "x0": 0, "x1": 1, "yref": y_axis, "y0": y, "y1": y, "line": line, **shape}]
+    labels = [] if label is None else [
+        {"text": label, "showarrow": False, "font": TARGET_FONT, "xref": f"{x} domain", "x": 0 if horizontal == "left" else 1,
+         "xanchor": horizontal, "yref": y_axis, "y": y, "yanchor": _ANCHOR[vertical]}
+    ]
+    return shapes, labels
+
+
+def vline(x: float, *, x_axis: str = "x", y: str = "y", label: str | None = None, line: dict = TARGET_LINE,
+          **shape) -> tuple[list[dict], list[dict]]:
+    """(shapes, annotations) of a line up the plot at `x`, labelled at its top right (add_vline's "top right")."""
+    shapes = [{"type": "line", "xref": x_axis, "x0": x, "x1": x, "yref": f"{y} domain", "y0": 0, "y1": 1, "line": line, **shape}]
+    labels = [] if label is None else [
+        {"text": label, "showarrow": False, "font": TARGET_FONT, "xref": x_axis, "x": x, "xanchor": "left",
+         "yref": f"{y} domain", "y": 1, "yanchor": "top"}
+    ]
+    return shapes, labels
+
+
+def message_figure(text: str, *, title: str | None = None, height: int = CHART_HEIGHT) -> go.Figure:
+    """A chart that says `text` in place of a plot (no data, or nothing of this kind)."""
+    return chart([], {
+        "annotations": [{"text": text, "showarrow": False, "font": {"size": 14, "color": "#6b7280"},
+                         "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}],
+        "xaxis": {"visible": False}, "yaxis": {"visible": False},
+    }, title=title, height=height, legend=False)
 
 
 def empty_figure(lang: str, *, title: str | None = None, height: int = CHART_HEIGHT) -> go.Figure:
     """A chart for a selection without data says so instead of drawing zeros."""
-    fig = go.Figure()
-    fig.add_annotation(text=i18n.t("app.no_data", lang), showarrow=False, font={"size": 14, "color": "#6b7280"}, x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return base_layout(fig, title=title, height=height, legend=False)
+    return message_figure(i18n.t("app.no_data", lang), title=title, height=height)
 
 
 def placeholder_figure(height: int = CHART_HEIGHT) -> dict:
