@@ -209,22 +209,32 @@ def add_annotations(fig: go.Figure, annotations, lang: str, *, bucket: str = "we
         return pd.Timestamp(day - dt.timedelta(days=day.weekday()))
 
     shown_from, shown_to = min(dates) - half, max(dates) + half
+    shades, labels = [], []
     for index, note in enumerate(annotations):
         x0 = max(bucket_of(note.start) - half, shown_from)
         x1 = min(bucket_of(note.end) + half, shown_to)
         if x1 <= x0:
             continue
-        fig.add_vrect(
-            x0=x0.isoformat(), x1=x1.isoformat(), row="all", col="all", fillcolor=ANNOTATION_COLOUR, opacity=0.10,
-            line_width=0, layer="below",
-        )
+        shades += [
+            {"type": "rect", "xref": x, "x0": x0.isoformat(), "x1": x1.isoformat(), "yref": f"{y} domain", "y0": 0, "y1": 1,
+             "fillcolor": ANNOTATION_COLOUR, "opacity": 0.10, "line": {"width": 0}, "layer": "below"}
+            for x, y in _subplots(fig)
+        ]
         # The label once, above the first plot; several events step down so their labels do not overlap.
-        fig.add_annotation(
-            x=x0.isoformat(), xref="x", xanchor="left", y=1.0 - 0.07 * (index % 3), yref="paper", yanchor="top",
-            text=f"▍{note.label}", showarrow=False, font={"size": 10, "color": ANNOTATION_COLOUR},
-            bgcolor="rgba(255,255,255,0.75)", hovertext=_annotation_hover(note, lang),
-        )
+        labels.append({
+            "x": x0.isoformat(), "xref": "x", "xanchor": "left", "y": 1.0 - 0.07 * (index % 3), "yref": "paper",
+            "yanchor": "top", "text": f"▍{note.label}", "showarrow": False, "font": {"size": 10, "color": ANNOTATION_COLOUR},
+            "bgcolor": "rgba(255,255,255,0.75)", "hovertext": _annotation_hover(note, lang),
+        })
+    fig.update_layout(shapes=[*fig.layout.shapes, *shades], annotations=[*fig.layout.annotations, *labels])
     return fig
+
+
+def _subplots(fig: go.Figure) -> list[tuple[str, str]]:
+    """(x axis, y axis) of each plot of a figure, from the x axes in its layout and the y axes they anchor to."""
+    layout = fig.to_plotly_json()["layout"]
+    suffixes = sorted((key[5:] for key in layout if key.startswith("xaxis")), key=lambda n: int(n or 1))
+    return [(f"x{n}", layout[f"xaxis{n}"].get("anchor") or f"y{n}") for n in suffixes] or [("x", "y")]
 
 
 def _annotation_hover(note, lang: str) -> str:

@@ -13,14 +13,13 @@ from functools import lru_cache
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from data_access import Filters
 from data_access.schema import PRIORITIES, SERVICE_AREAS, TICKET_CHANNELS
 
 from .. import i18n
 from ..periods import TREND_WEEKS, trend_window
-from .common import AREA_COLOURS, CURRENT_COLOUR, TARGET_COLOUR, add_annotations, base_layout, empty_figure
+from .common import AREA_COLOURS, CURRENT_COLOUR, add_annotations, chart, empty_figure, hline, merged, subplot_layout, vline
 
 PRIORITY_COLOURS = {"urgent": "#c8553d", "normal": "#1f4e79"}
 BEYOND_TARGET_COLOUR = "#f0a36b"
@@ -74,54 +73,44 @@ def reply_trend(weekly: pd.DataFrame, target_minutes: float, lang: str, *, title
     if weekly.empty or weekly["responded"].sum() == 0:
         return empty_figure(lang, title=title, height=340)
     weeks = full_weeks(weekly)
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=[i18n.t("response.median", lang), i18n.t("response.p90", lang)],
-        horizontal_spacing=0.09,
+    layout = subplot_layout(
+        (i18n.t("response.median", lang), i18n.t("response.p90", lang)), rows=1, cols=2, horizontal_spacing=0.09
     )
+    traces, shapes = [], []
     for col, column in ((1, "response_median"), (2, "response_p90")):
+        x, y = ("x", "y") if col == 1 else ("x2", "y2")
         for area in SERVICE_AREAS:
             values, counts = _per_week(weekly, weeks, area, column)
             if all(v is None for v in values):
                 continue
-            hover = [
+            traces.append(_area_line(area, weeks, values, [
                 f"{i18n.area(area, lang)} · {week_label(w, lang)}<br>{i18n.minutes(v, lang)} · "
                 + i18n.t("response.hover_tickets", lang, count=i18n.number(n, lang))
                 for w, v, n in zip(weeks, values, counts)
-            ]
-            fig.add_scatter(
-                x=weeks,
-                y=values,
-                mode="lines+markers",
-                name=i18n.area(area, lang),
-                legendgroup=area,
-                showlegend=col == 1,
-                line={"color": AREA_COLOURS[area], "width": 2},
-                marker={"size": 5},
-                hovertext=hover,
-                hovertemplate="%{hovertext}<extra></extra>",
-                row=1,
-                col=col,
-            )
-        fig.add_hline(
-            y=target_minutes,
-            line_dash="dash",
-            line_color=TARGET_COLOUR,
-            line_width=1.5,
-            row=1,
-            col=col,
-            annotation_text=i18n.t("response.target_line", lang, target=f"{target_minutes:g}"),
-            # The median sits below the target, the 90th percentile mostly above: label the clear side.
-            annotation_position="top left" if col == 1 else "bottom right",
-            annotation_font={"color": TARGET_COLOUR, "size": 11},
-        )
-    fig.update_yaxes(title_text=i18n.t("response.minutes_axis", lang), rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(rangemode="tozero", row=1, col=2)
-    fig.update_xaxes(type="date", tickformat=week_tickformat(lang))
-    base_layout(fig, title=title, height=340)
-    fig.update_layout(margin={"t": 64 if title else 36}, legend={"y": -0.2})
+            ], lang, legendgroup=area, showlegend=col == 1, xaxis=x, yaxis=y))
+        # The median sits below the target, the 90th percentile mostly above: label the clear side.
+        line, label = hline(target_minutes, x=x, y_axis=y, position="top left" if col == 1 else "bottom right",
+                            label=i18n.t("response.target_line", lang, target=f"{target_minutes:g}"))
+        shapes += line
+        layout["annotations"] += label
+    date_axis = {"type": "date", "tickformat": week_tickformat(lang)}
+    fig = chart(traces, merged(layout, {
+        "shapes": shapes,
+        "xaxis": date_axis, "xaxis2": date_axis,
+        "yaxis": {"title": {"text": i18n.t("response.minutes_axis", lang)}, "rangemode": "tozero"},
+        "yaxis2": {"rangemode": "tozero"},
+        "margin": {"t": 64 if title else 36}, "legend": {"y": -0.2},
+    }), title=title, height=340)
     return add_annotations(fig, annotations, lang)
+
+
+def _area_line(area: str, weeks: list[str], values: list, hover: list[str], lang: str, **trace) -> dict:
+    """One area's weekly line, in the area's colour."""
+    return {
+        "type": "scatter", "x": weeks, "y": values, "mode": "lines+markers", "name": i18n.area(area, lang),
+        "line": {"color": AREA_COLOURS[area], "width": 2}, "marker": {"size": 5},
+        "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>", **trace,
+    }
 
 
 def resolution_trend(weekly: pd.DataFrame, lang: str, *, titled: bool = False, annotations=()) -> go.Figure:
@@ -130,29 +119,21 @@ def resolution_trend(weekly: pd.DataFrame, lang: str, *, titled: bool = False, a
     if weekly.empty or weekly["resolved"].sum() == 0:
         return empty_figure(lang, title=title)
     weeks = full_weeks(weekly)
-    fig = go.Figure()
+    traces = []
     for area in SERVICE_AREAS:
         values, counts = _per_week(weekly, weeks, area, "resolution_median")
         if all(v is None for v in values):
             continue
-        hover = [
+        traces.append(_area_line(area, weeks, values, [
             f"{i18n.area(area, lang)} · {week_label(w, lang)}<br>{i18n.hours(v, lang)} · "
             + i18n.t("response.hover_tickets", lang, count=i18n.number(n, lang))
             for w, v, n in zip(weeks, values, counts)
-        ]
-        fig.add_scatter(
-            x=weeks,
-            y=values,
-            mode="lines+markers",
-            name=i18n.area(area, lang),
-            line={"color": AREA_COLOURS[area], "width": 2},
-            marker={"size": 5},
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    fig.update_yaxes(title_text=i18n.t("response.hours_axis", lang), rangemode="tozero")
-    fig.update_xaxes(type="date", tickformat=week_tickformat(lang))
-    return add_annotations(base_layout(fig, title=title), annotations, lang)
+        ], lang))
+    fig = chart(traces, {
+        "xaxis": {"type": "date", "tickformat": week_tickformat(lang)},
+        "yaxis": {"title": {"text": i18n.t("response.hours_axis", lang)}, "rangemode": "tozero"},
+    }, title=title)
+    return add_annotations(fig, annotations, lang)
 
 
 # --- distribution ----------------------------------------------------------------------
@@ -193,42 +174,25 @@ def reply_distribution(
         f"<br>{i18n.t('response.cumulative', lang)} {i18n.percent(c, lang)}"
         for label, n, s, c in zip(labels, buckets["tickets"], share, cumulative)
     ]
-    fig = go.Figure()
-    fig.add_bar(
-        x=labels,
-        y=buckets["tickets"].tolist(),
-        marker_color=[CURRENT_COLOUR if w else BEYOND_TARGET_COLOUR for w in within],
-        hovertext=hover,
-        hovertemplate="%{hovertext}<extra></extra>",
-        showlegend=False,
-    )
+    bar = {
+        "type": "bar", "x": labels, "y": buckets["tickets"].tolist(),
+        "marker": {"color": [CURRENT_COLOUR if w else BEYOND_TARGET_COLOUR for w in within]},
+        "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>", "showlegend": False,
+    }
     boundary = sum(within) - 0.5  # between the last bucket within target and the first beyond
-    fig.add_vline(
-        x=boundary,
-        line_dash="dash",
-        line_color=TARGET_COLOUR,
-        line_width=1.5,
-        annotation_text=i18n.t("response.target_line", lang, target=f"{target_minutes:g}"),
-        annotation_position="top right",
-        annotation_font={"color": TARGET_COLOUR, "size": 11},
-    )
+    shapes, notes = vline(boundary, label=i18n.t("response.target_line", lang, target=f"{target_minutes:g}"))
     if unreplied:
-        fig.add_annotation(
-            text=i18n.t("response.no_reply_note", lang, count=i18n.number(unreplied, lang)),
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=1.02,
-            xanchor="right",
-            yanchor="bottom",
-            font={"size": 10, "color": "#6b7280"},
-        )
-    fig.update_xaxes(title_text=i18n.t("response.distribution_axis", lang), type="category", tickangle=-45)
-    fig.update_yaxes(title_text=i18n.t("response.tickets_axis", lang))
-    base_layout(fig, title=title, legend=False)
-    fig.update_layout(bargap=0.08, margin={"t": 44 if title else 28, "b": 80})
-    return fig
+        notes.append({
+            "text": i18n.t("response.no_reply_note", lang, count=i18n.number(unreplied, lang)), "showarrow": False,
+            "xref": "paper", "yref": "paper", "x": 1, "y": 1.02, "xanchor": "right", "yanchor": "bottom",
+            "font": {"size": 10, "color": "#6b7280"},
+        })
+    return chart([bar], {
+        "shapes": shapes, "annotations": notes,
+        "xaxis": {"title": {"text": i18n.t("response.distribution_axis", lang)}, "type": "category", "tickangle": -45},
+        "yaxis": {"title": {"text": i18n.t("response.tickets_axis", lang)}},
+        "bargap": 0.08, "margin": {"t": 44 if title else 28, "b": 80},
+    }, title=title, legend=False)
 
 
 # --- SLA attainment --------------------------------------------------------------------
@@ -241,18 +205,14 @@ def _sla_hover(label: str, row, lang: str) -> str:
     )
 
 
-def _sla_target(fig: go.Figure, target_pct: float | None, lang: str) -> None:
-    if target_pct is None:
-        return
-    fig.add_hline(
-        y=target_pct,
-        line_dash="dash",
-        line_color=TARGET_COLOUR,
-        line_width=1.5,
-        annotation_text=i18n.t("response.sla_target", lang, target=f"{target_pct:g}"),
-        annotation_position="top right",
-        annotation_font={"color": TARGET_COLOUR, "size": 11},
-    )
+def _sla_layout(target_pct: float | None, lang: str) -> dict:
+    """The SLA axis, and the target line when there is one."""
+    layout = {"yaxis": {"title": {"text": i18n.t("response.sla_axis", lang)}, "range": [0, 109], "ticksuffix": "%"}}
+    if target_pct is not None:
+        layout["shapes"], layout["annotations"] = hline(
+            target_pct, label=i18n.t("response.sla_target", lang, target=f"{target_pct:g}")
+        )
+    return layout
 
 
 def sla_by_area_priority(
@@ -264,32 +224,31 @@ def sla_by_area_priority(
     if frame.empty or frame["resolved"].sum() == 0:
         return empty_figure(lang, title=title)
     areas = [a for a in SERVICE_AREAS if a in set(frame["service_area"])]
-    fig = go.Figure()
+    bars = []
     for priority in PRIORITIES:
         rows = frame[frame["priority"] == priority].set_index("service_area")
         present = [a for a in areas if a in rows.index]
         if not present:
             continue
         values = [_value(rows.at[a, "within_sla_pct"]) for a in present]
-        fig.add_bar(
-            x=[i18n.area(a, lang) for a in present],
-            y=values,
-            name=i18n.label("priority", priority, lang),
-            marker_color=PRIORITY_COLOURS[priority],
-            customdata=present,
-            text=[i18n.percent(v, lang, 0) if v is not None else i18n.MISSING for v in values],
-            textposition="outside",
-            cliponaxis=False,
-            hovertext=[
+        bars.append({
+            "type": "bar",
+            "x": [i18n.area(a, lang) for a in present],
+            "y": values,
+            "name": i18n.label("priority", priority, lang),
+            "marker": {"color": PRIORITY_COLOURS[priority]},
+            "customdata": present,
+            "text": [i18n.percent(v, lang, 0) if v is not None else i18n.MISSING for v in values],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "hovertext": [
                 _sla_hover(f"{i18n.area(a, lang)} · {i18n.label('priority', priority, lang)}", rows.loc[a], lang)
                 for a in present
             ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    _sla_target(fig, target_pct, lang)
-    fig.update_yaxes(title_text=i18n.t("response.sla_axis", lang), range=[0, 109], ticksuffix="%")
-    fig.update_layout(barmode="group", bargap=0.25, uniformtext={"minsize": 9, "mode": "hide"})
-    return base_layout(fig, title=title)
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        })
+    layout = {"barmode": "group", "bargap": 0.25, "uniformtext": {"minsize": 9, "mode": "hide"}}
+    return chart(bars, merged(_sla_layout(target_pct, lang), layout), title=title)
 
 
 def sla_by_channel(
@@ -304,23 +263,20 @@ def sla_by_channel(
     channels = [c for c in TICKET_CHANNELS if c in rows.index and rows.at[c, "tickets"] > 0]
     values = [_value(rows.at[c, "within_sla_pct"]) for c in channels]
     labels = [i18n.label("channel", c, lang) for c in channels]
-    fig = go.Figure()
-    fig.add_bar(
-        x=labels,
-        y=values,
-        customdata=channels,
-        marker_color=CURRENT_COLOUR,
-        showlegend=False,
-        text=[i18n.percent(v, lang, 0) if v is not None else i18n.MISSING for v in values],
-        textposition="outside",
-        cliponaxis=False,
-        hovertext=[_sla_hover(label, rows.loc[c], lang) for label, c in zip(labels, channels)],
-        hovertemplate="%{hovertext}<extra></extra>",
-    )
-    _sla_target(fig, target_pct, lang)
-    fig.update_yaxes(title_text=i18n.t("response.sla_axis", lang), range=[0, 109], ticksuffix="%")
-    fig.update_layout(bargap=0.3)
-    return base_layout(fig, title=title, legend=False)
+    bar = {
+        "type": "bar",
+        "x": labels,
+        "y": values,
+        "customdata": channels,
+        "marker": {"color": CURRENT_COLOUR},
+        "showlegend": False,
+        "text": [i18n.percent(v, lang, 0) if v is not None else i18n.MISSING for v in values],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertext": [_sla_hover(label, rows.loc[c], lang) for label, c in zip(labels, channels)],
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
+    return chart([bar], merged(_sla_layout(target_pct, lang), {"bargap": 0.3}), title=title, legend=False)
 
 
 # --- when slow replies happen ----------------------------------------------------------
@@ -356,24 +312,24 @@ def slow_reply_heatmap(frame: pd.DataFrame, target_minutes: float, lang: str, *,
             hover_row.append(text)
         z.append(z_row)
         hover.append(hover_row)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=hours,
-            y=[i18n.t(f"weekday.{d}", lang) for d in weekdays],
-            colorscale=SLOW_SCALE,
-            zmin=0,
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-            xgap=1,
-            ygap=1,
-            colorbar={
-                "title": {"text": i18n.t("response.missed_share", lang), "side": "right"},
-                "ticksuffix": "%",
-                "thickness": 12,
-            },
-        )
-    )
-    fig.update_xaxes(title_text=i18n.t("response.hour_axis", lang), tickmode="linear", dtick=2, showgrid=False)
-    fig.update_yaxes(autorange="reversed", showgrid=False)
-    return base_layout(fig, title=title, height=330, legend=False)
+    heatmap = {
+        "type": "heatmap",
+        "z": z,
+        "x": hours,
+        "y": [i18n.t(f"weekday.{d}", lang) for d in weekdays],
+        "colorscale": SLOW_SCALE,
+        "zmin": 0,
+        "hovertext": hover,
+        "hovertemplate": "%{hovertext}<extra></extra>",
+        "xgap": 1,
+        "ygap": 1,
+        "colorbar": {
+            "title": {"text": i18n.t("response.missed_share", lang), "side": "right"},
+            "ticksuffix": "%",
+            "thickness": 12,
+        },
+    }
+    return chart([heatmap], {
+        "xaxis": {"title": {"text": i18n.t("response.hour_axis", lang)}, "tickmode": "linear", "dtick": 2, "showgrid": False},
+        "yaxis": {"autorange": "reversed", "showgrid": False},
+    }, title=title, height=330, legend=False)
