@@ -359,13 +359,24 @@ def combine_counts_and_percentiles(counts: pd.DataFrame, percentiles: pd.DataFra
     return add_ticket_ratios(summary)
 
 
+def _floats(values) -> np.ndarray:
+    return np.asarray(pd.to_numeric(values), dtype=float)
+
+
+def _nullable(values: np.ndarray, valid: np.ndarray, index) -> pd.Series:
+    """Python floats where `valid`, else None (null, never 0 or NaN)."""
+    out = np.full(len(values), None, dtype=object)
+    out[valid] = values[valid].tolist()
+    return pd.Series(out, index=index, dtype=object)
+
+
 def _pct(numerator, denominator, valid) -> pd.Series:
-    """100 * numerator / denominator where `valid`, else None (null, never 0)."""
-    num = pd.to_numeric(numerator).astype(float)
-    den = pd.to_numeric(denominator).astype(float)
+    """100 * numerator / denominator where `valid`, else None (null, never 0). In numpy: a
+    summary derives ~20 of these, and each pandas step costs a tenth of a millisecond."""
+    num, den = _floats(numerator), _floats(denominator)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = 100.0 * num / den
-    return value.where(valid & (den > 0)).astype(object).where(valid & (den > 0), None)
+    return _nullable(value, np.asarray(valid, dtype=bool) & (den > 0), numerator.index)
 
 
 def add_ticket_ratios(frame: pd.DataFrame) -> pd.DataFrame:
@@ -376,7 +387,8 @@ def add_ticket_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     frame["follow_up_coverage_pct"] = _pct(frame["followed_up"], frame["resolved"], frame["resolved"] > 0)
     for column in ("response_median", "response_p90", "resolution_median", "resolution_p90"):
         if column in frame:
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+            values = _floats(frame[column])
+            frame[column] = _nullable(values, ~np.isnan(values), frame.index)
     return frame
 
 
@@ -451,8 +463,7 @@ def add_survey_ratios(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ratio(numerator, denominator) -> pd.Series:
-    num = pd.to_numeric(numerator).astype(float)
-    den = pd.to_numeric(denominator).astype(float)
+    num, den = _floats(numerator), _floats(denominator)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = num / den
-    return value.astype(object).where(den > 0, None)
+    return _nullable(value, den > 0, numerator.index)
