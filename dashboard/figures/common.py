@@ -68,7 +68,7 @@ def frame_layout(*, title: str | None = None, height: int = CHART_HEIGHT, legend
 
 def base_layout(fig: go.Figure, *, title: str | None = None, height: int = CHART_HEIGHT, legend: bool = True) -> go.Figure:
     """frame_layout on a figure built call by call (the report's)."""
-    fig.update_layout(title=None, **frame_layout(title=title, height=height, legend=legend))
+    fig.update_layout({"title": None, **frame_layout(title=title, height=height, legend=legend)})
     return fig
 
 
@@ -92,7 +92,9 @@ def chart(traces: list[dict], layout: dict | None = None, *, title: str | None =
 def _grid(spec: str) -> dict:
     import json
 
-    return make_subplots(**json.loads(spec)).layout.to_plotly_json()
+    layout = make_subplots(**json.loads(spec)).layout.to_plotly_json()
+    layout.pop("template", None)  # chart() lays the figure over the process default anyway
+    return layout
 
 
 def subplot_layout(titles: tuple[str, ...] = (), **spec) -> dict:
