@@ -9,13 +9,15 @@ complaints) says that, rather than drawing zeros.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from data_access.schema import ESCALATION_LEVELS, SERVICE_AREAS, SEVERITIES
 
 from .. import i18n
-from .common import LEVEL_COLOURS, SEVERITY_COLOURS, add_annotations, base_layout, empty_figure
+from .common import LEVEL_COLOURS, SEVERITY_COLOURS, add_annotations, chart, empty_figure, message_figure
 from .response import full_weeks, week_label, week_tickformat
 
 ALL_TICKETS_COLOUR = "#9aa5b8"
@@ -24,19 +26,11 @@ SEVERITY_KEYS = (*SEVERITIES, "unclassified")
 
 def _note_figure(text: str, *, title: str | None, height: int = 320) -> go.Figure:
     """Like empty_figure, for a selection that has tickets but nothing of this kind."""
-    fig = empty_figure("en", title=title, height=height)
-    fig.layout.annotations[0].text = text
-    return fig
+    return message_figure(text, title=title, height=height)
 
 
 def _total(frame: pd.DataFrame, column: str) -> int:
     return int(frame[column].sum()) if not frame.empty and column in frame else 0
-
-
-def _weekly(frame: pd.DataFrame, column: str) -> tuple[list[str], list[int]]:
-    weeks = full_weeks(frame)
-    count_of = dict(zip(frame["week"].astype(str), frame[column]))  # a week each row
-    return weeks, [int(count_of.get(w, 0)) for w in weeks]
 
 
 def _count_axis(largest: int) -> dict:
@@ -48,6 +42,33 @@ def _level_name(level: int, lang: str) -> str:
     return i18n.label("level", level, lang)
 
 
+def _weekly_stacks(weekly: pd.DataFrame, stacks: list[tuple[str, str, str]], axis_title: str, lang: str, *,
+                   title: str | None, annotations) -> go.Figure:
+    """Bars per week of `weekly` (a row a week), stacked one per (column, name, colour), every
+    week from the first to the last on the date axis."""
+    weeks = full_weeks(weekly)
+    week_labels = [week_label(w, lang) for w in weeks]
+    row_weeks = weekly["week"].astype(str).tolist()
+    bars = []
+    for column, name, colour in stacks:
+        count_of = dict(zip(row_weeks, weekly[column].tolist()))
+        counts = [int(count_of.get(w, 0)) for w in weeks]
+        bars.append({
+            "type": "bar", "x": weeks, "y": counts, "name": name, "marker": {"color": colour},
+            "hovertext": [
+                i18n.t("escalations.hover_level", lang, label=label, level=name, count=i18n.number(n, lang))
+                for label, n in zip(week_labels, counts)
+            ],
+            "hovertemplate": "%{hovertext}<extra></extra>",
+        })
+    fig = chart(bars, {
+        "barmode": "stack", "bargap": 0.2,
+        "xaxis": {"type": "date", "tickformat": week_tickformat(lang)},
+        "yaxis": {"title": {"text": axis_title}},
+    }, title=title)
+    return add_annotations(fig, annotations, lang)
+
+
 def escalations_by_week(weekly: pd.DataFrame, lang: str, *, titled: bool = False, annotations=()) -> go.Figure:
     """Escalated tickets per week, stacked by the highest level reached. `weekly`: escalation_counts by (week,)."""
     title = i18n.t("escalations.by_week", lang) if titled else None
@@ -55,34 +76,12 @@ def escalations_by_week(weekly: pd.DataFrame, lang: str, *, titled: bool = False
         return empty_figure(lang, title=title)
     if _total(weekly, "escalations") == 0:
         return _note_figure(i18n.t("escalations.none", lang), title=title)
-    fig = go.Figure()
-    for level in ESCALATION_LEVELS:
-        weeks, counts = _weekly(weekly, f"level_{level}")
-        fig.add_bar(
-            x=weeks,
-            y=counts,
-            name=_level_name(level, lang),
-            marker_color=LEVEL_COLOURS[level],
-            hovertext=[
-                i18n.t(
-                    "escalations.hover_level",
-                    lang,
-                    label=week_label(w, lang),
-                    level=_level_name(level, lang),
-                    count=i18n.number(n, lang),
-                )
-                for w, n in zip(weeks, counts)
-            ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    fig.update_layout(barmode="stack", bargap=0.2)
-    fig.update_xaxes(type="date", tickformat=week_tickformat(lang))
-    fig.update_yaxes(title_text=i18n.t("escalations.escalations_axis", lang))
-    return add_annotations(base_layout(fig, title=title), annotations, lang)
+    levels = [(f"level_{level}", _level_name(level, lang), LEVEL_COLOURS[level]) for level in ESCALATION_LEVELS]
+    return _weekly_stacks(weekly, levels, i18n.t("escalations.escalations_axis", lang), lang, title=title,
+                          annotations=annotations)
 
 
 def _level_bars(
-    fig: go.Figure,
     rows: pd.DataFrame,
     keys: list[str],
     labels: list[str],
@@ -91,32 +90,29 @@ def _level_bars(
     lang: str,
     *,
     horizontal: bool,
-) -> None:
-    """One stacked trace per level over `keys` (area or estate codes, also the click customdata)."""
+) -> list[dict]:
+    """One stacked bar trace per level over `keys` (area or estate codes, also the click customdata)."""
+    # Columns as lists in the bars' order: a cell lookup per bar would cost more than the figure.
+    cells = rows.loc[keys].to_dict("list")
+    # Each key's totals once, in the hover of all three levels.
+    totals = [
+        {"total": i18n.number(e, lang), "tickets": i18n.number(t, lang), "rate": i18n.percent(r, lang)}
+        for e, t, r in zip(cells["escalations"], cells["tickets"], cells["escalation_rate_pct"])
+    ]
+    bars = []
     for level in ESCALATION_LEVELS:
-        counts = [int(rows.at[k, f"level_{level}"]) for k in keys]
+        name = _level_name(level, lang)
+        counts = [int(n) for n in cells[f"level_{level}"]]
         hover = [
-            i18n.t(
-                hover_key,
-                lang,
-                **{name_field: label},
-                level=_level_name(level, lang),
-                count=i18n.number(n, lang),
-                total=i18n.number(rows.at[k, "escalations"], lang),
-                tickets=i18n.number(rows.at[k, "tickets"], lang),
-                rate=i18n.percent(rows.at[k, "escalation_rate_pct"], lang),
-            )
-            for k, label, n in zip(keys, labels, counts)
+            i18n.t(hover_key, lang, **{name_field: label}, level=name, count=i18n.number(n, lang), **of_key)
+            for label, n, of_key in zip(labels, counts, totals)
         ]
         axes = {"x": counts, "y": labels, "orientation": "h"} if horizontal else {"x": labels, "y": counts}
-        fig.add_bar(
-            **axes,
-            name=_level_name(level, lang),
-            marker_color=LEVEL_COLOURS[level],
-            customdata=keys,
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
+        bars.append({
+            "type": "bar", **axes, "name": name, "marker": {"color": LEVEL_COLOURS[level]}, "customdata": keys,
+            "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+        })
+    return bars
 
 
 def escalations_by_area(frame: pd.DataFrame, lang: str, *, titled: bool = False) -> go.Figure:
@@ -129,25 +125,27 @@ def escalations_by_area(frame: pd.DataFrame, lang: str, *, titled: bool = False)
         return _note_figure(i18n.t("escalations.none", lang), title=title)
     rows = frame.set_index("service_area")
     areas = [a for a in SERVICE_AREAS if a in rows.index]
-    fig = go.Figure()
-    _level_bars(
-        fig, rows, areas, [i18n.area(a, lang) for a in areas], "escalations.hover_area", "area", lang, horizontal=False
+    bars = _level_bars(
+        rows, areas, [i18n.area(a, lang) for a in areas], "escalations.hover_area", "area", lang, horizontal=False
     )
-    fig.update_layout(barmode="stack", bargap=0.3)
-    fig.update_yaxes(
-        title_text=i18n.t("escalations.escalations_axis", lang), **_count_axis(int(rows["escalations"].max()))
-    )
-    return base_layout(fig, title=title)
+    count_axis = _count_axis(int(rows["escalations"].max()))
+    return chart(bars, {
+        "barmode": "stack", "bargap": 0.3,
+        "yaxis": {"title": {"text": i18n.t("escalations.escalations_axis", lang)}, **count_axis},
+    }, title=title)
 
 
 def estate_labels(estates: pd.DataFrame, lang: str) -> dict[str, str]:
     """Estate name with its city; the id is added where two would read the same."""
-    labels = {}
-    for r in estates.itertuples():
-        city = r.city if isinstance(r.city, str) and r.city else None
-        labels[r.estate_id] = (f"{r.name}（{city}）" if lang == "zh" else f"{r.name} ({city})") if city else str(r.name)
-    seen = pd.Series(list(labels.values())).value_counts()
-    return {k: (f"{v} {k}" if seen[v] > 1 else v) for k, v in labels.items()}
+    brackets = "{}（{}）" if lang == "zh" else "{} ({})"
+    # Plain lists: a group's 2,000 estates are read in a millisecond, a Series item by item in several.
+    ids, names, cities = (estates[column].tolist() for column in ("estate_id", "name", "city"))
+    labels = {
+        estate: brackets.format(name, city) if isinstance(city, str) and city else str(name)
+        for estate, name, city in zip(ids, names, cities)
+    }
+    seen = Counter(labels.values())
+    return {estate: f"{label} {estate}" if seen[label] > 1 else label for estate, label in labels.items()}
 
 
 def escalations_by_estate(
@@ -167,26 +165,17 @@ def escalations_by_estate(
     ranked = ranked.iloc[::-1]  # plotly draws the first category at the bottom
     rows = ranked.set_index("estate_id")
     estates = list(rows.index)
-    fig = go.Figure()
-    _level_bars(
-        fig,
-        rows,
-        estates,
-        [labels.get(e, e) for e in estates],
-        "escalations.hover_estate",
-        "estate",
-        lang,
-        horizontal=True,
+    bars = _level_bars(
+        rows, estates, [labels.get(e, e) for e in estates], "escalations.hover_estate", "estate", lang, horizontal=True
     )
-    fig.update_layout(barmode="stack", bargap=0.25)
-    fig.update_xaxes(
-        title_text=i18n.t("escalations.escalations_axis", lang),
-        showgrid=True,
-        gridcolor="#eef0f3",
-        **_count_axis(int(rows["escalations"].max())),
-    )
-    fig.update_yaxes(automargin=True, showgrid=False)
-    return base_layout(fig, title=title, height=height)
+    return chart(bars, {
+        "barmode": "stack", "bargap": 0.25,
+        "xaxis": {
+            "title": {"text": i18n.t("escalations.escalations_axis", lang)}, "showgrid": True, "gridcolor": "#eef0f3",
+            **_count_axis(int(rows["escalations"].max())),
+        },
+        "yaxis": {"automargin": True, "showgrid": False},
+    }, title=title, height=height)
 
 
 def ladder_steps(summary: pd.DataFrame) -> list[int]:
@@ -219,25 +208,19 @@ def escalation_ladder(summary: pd.DataFrame, lang: str, *, titled: bool = False)
     ]
     # A funnel drawn as bars centred on zero: plotly's funnel trace is not in the partial
     # plotly.js bundle the dashboard serves (assets/vendor/README.md); the look is the same.
-    fig = go.Figure(
-        go.Bar(
-            y=labels,
-            x=steps,
-            base=[-n / 2 for n in steps],
-            orientation="h",
-            text=[f"{i18n.number(n, lang)} · {i18n.percent(s, lang, 1)}" for n, s in zip(steps, share)],
-            textposition="outside",
-            cliponaxis=False,
-            marker={"color": [ALL_TICKETS_COLOUR, *[LEVEL_COLOURS[n] for n in ESCALATION_LEVELS]]},
-            hovertext=hover,
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(automargin=True, autorange="reversed")
-    fig.update_xaxes(visible=False)
-    base_layout(fig, title=title, legend=False)
-    fig.update_layout(margin={"r": 90}, bargap=0.25)
-    return fig
+    rungs = {
+        "type": "bar", "y": labels, "x": steps, "base": [-n / 2 for n in steps], "orientation": "h",
+        "text": [f"{i18n.number(n, lang)} · {i18n.percent(s, lang, 1)}" for n, s in zip(steps, share)],
+        "textposition": "outside", "cliponaxis": False,
+        "marker": {"color": [ALL_TICKETS_COLOUR, *[LEVEL_COLOURS[n] for n in ESCALATION_LEVELS]]},
+        "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+    }
+    return chart([rungs], {
+        "yaxis": {"automargin": True, "autorange": "reversed"},
+        "xaxis": {"visible": False},
+        "margin": {"r": 90},  # room for the outside text of the widest rung
+        "bargap": 0.25,
+    }, title=title, legend=False)
 
 
 def complaints_by_severity(weekly: pd.DataFrame, lang: str, *, titled: bool = False, annotations=()) -> go.Figure:
@@ -248,24 +231,9 @@ def complaints_by_severity(weekly: pd.DataFrame, lang: str, *, titled: bool = Fa
         return empty_figure(lang, title=title)
     if _total(weekly, "complaints") == 0:
         return _note_figure(i18n.t("escalations.no_complaints", lang), title=title)
-    fig = go.Figure()
-    for severity in SEVERITY_KEYS:
-        weeks, counts = _weekly(weekly, f"severity_{severity}")
-        name = i18n.label("severity", severity, lang)
-        fig.add_bar(
-            x=weeks,
-            y=counts,
-            name=name,
-            marker_color=SEVERITY_COLOURS[severity],
-            hovertext=[
-                i18n.t(
-                    "escalations.hover_level", lang, label=week_label(w, lang), level=name, count=i18n.number(n, lang)
-                )
-                for w, n in zip(weeks, counts)
-            ],
-            hovertemplate="%{hovertext}<extra></extra>",
-        )
-    fig.update_layout(barmode="stack", bargap=0.2)
-    fig.update_xaxes(type="date", tickformat=week_tickformat(lang))
-    fig.update_yaxes(title_text=i18n.t("escalations.complaints_axis", lang))
-    return add_annotations(base_layout(fig, title=title), annotations, lang)
+    severities = [
+        (f"severity_{severity}", i18n.label("severity", severity, lang), SEVERITY_COLOURS[severity])
+        for severity in SEVERITY_KEYS
+    ]
+    return _weekly_stacks(weekly, severities, i18n.t("escalations.complaints_axis", lang), lang, title=title,
+                          annotations=annotations)

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from data_access.schema import SERVICE_AREAS
 
 from .. import i18n
-from .common import base_layout, empty_figure
+from .common import chart, empty_figure
 
 # Defined in assets/estates.js: dash-ag-grid accepts a comparator only as a named function.
 NULLS_LAST = {"function": "estatesNullsLast"}
@@ -249,19 +249,28 @@ def estate_area_heatmap(by_area: pd.DataFrame, estates: pd.DataFrame, figure: st
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z, x=[area_names[a] for a in areas], y=labels, text=text, texttemplate="%{text}",
-            textfont={"size": 11}, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
-            colorscale=spec.colorscale, xgap=1, ygap=1, colorbar={"thickness": 10, "len": min(1.0, 400 / heatmap_height(len(labels)) + 0.2), "title": {"text": label, "side": "right", "font": {"size": 11}}},
-        )
-    )
-    fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True, tickfont={"size": 11}, type="category")
-    fig.update_xaxes(side="top", showgrid=False, tickfont={"size": 12})
-    base_layout(fig, title=title, height=heatmap_height(len(labels)), legend=False)
-    fig.update_layout(margin={"t": 80 if title else 40, "b": 40 if left_out else 16}, plot_bgcolor="#f3f4f6")
+    height = heatmap_height(len(labels))
+    cells = {
+        "type": "heatmap", "z": z, "x": [area_names[a] for a in areas], "y": labels,
+        "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
+        "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+        "colorscale": spec.colorscale, "xgap": 1, "ygap": 1,
+        "colorbar": {"thickness": 10, "len": min(1.0, 400 / height + 0.2),
+                     "title": {"text": label, "side": "right", "font": {"size": 11}}},
+    }
+    layout = {
+        "yaxis": {"autorange": "reversed", "showgrid": False, "automargin": True, "tickfont": {"size": 11},
+                  "type": "category"},
+        "xaxis": {"side": "top", "showgrid": False, "tickfont": {"size": 12}},
+        # The area names sit above the cells; the note on the estates left out, below them.
+        "margin": {"t": 80 if title else 40, "b": 40 if left_out else 16},
+        "plot_bgcolor": "#f3f4f6",
+    }
     if left_out:
-        fig.add_annotation(text=i18n.t("estates.heatmap_left_out", lang, shown=i18n.number(len(labels), lang), left_out=i18n.number(left_out, lang)),
-                           showarrow=False, x=0, xref="paper", xanchor="left", y=0, yref="paper", yanchor="top", yshift=-8,
-                           font={"size": 11, "color": "#6b7280"}, align="left")
-    return fig
+        note = i18n.t("estates.heatmap_left_out", lang, shown=i18n.number(len(labels), lang),
+                      left_out=i18n.number(left_out, lang))
+        layout["annotations"] = [{
+            "text": note, "showarrow": False, "align": "left", "font": {"size": 11, "color": "#6b7280"},
+            "x": 0, "xref": "paper", "xanchor": "left", "y": 0, "yref": "paper", "yanchor": "top", "yshift": -8,
+        }]
+    return chart([cells], layout, title=title, height=height, legend=False)

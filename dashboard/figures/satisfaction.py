@@ -1,8 +1,9 @@
 """Satisfaction charts: CSAT and mean score per area and week, the four dimensions, the
 score distribution, estates ranked, follow-up coverage and first-reply time against the score.
 
-Pure functions: aggregate frames (data_access) and the language in, go.Figure out. Hover
-text is formatted here with the catalogue, so a missing figure reads "—", never 0.
+Pure functions: aggregate frames (data_access) and the language in, go.Figure out, each
+written as plain trace and layout dicts (common.chart). Hover text is formatted here with
+the catalogue, so a missing figure reads "—", never 0.
 """
 from __future__ import annotations
 
@@ -10,18 +11,18 @@ import datetime as dt
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from data_access.schema import SATISFACTION_DIMENSIONS, SERVICE_AREAS
 
 from .. import i18n
 from ..periods import trend_window
-from .common import AREA_COLOURS, TARGET_COLOUR, add_annotations, base_layout, empty_figure
+from .common import AREA_COLOURS, TARGET_LINE, add_annotations, chart, empty_figure, hline, merged, subplot_layout, vline
 
 MIN_RANKED_RESPONSES = 10  # fewer responses than this say too little about an estate
 ALL_AREAS_COLOUR = "#111827"
 SCORE_COLOURS = {1: "#c8553d", 2: "#f08a4b", 3: "#b8b8b8", 4: "#8cc084", 5: "#3f8f4e"}
 GOOD, WATCH, BAD = "#3f8f4e", "#e0a030", "#c8553d"
+HOVER_TEXT = "%{hovertext}<extra></extra>"  # a point's hovertext alone, without the trace's name beside it
 
 
 def number_or_none(value):
@@ -40,30 +41,30 @@ def _responses(frame: pd.DataFrame) -> int:
     return int(pd.to_numeric(frame.get("responses", pd.Series(dtype=float))).fillna(0).sum())
 
 
-def _target_line(fig: go.Figure, value: float | None, lang: str, *, vertical: bool = False, **where) -> None:
-    """A dashed target line, named in the legend (an annotation would collide with bar labels)."""
+def _target_line(value: float | None, lang: str, *, vertical: bool = False) -> tuple[list[dict], list[dict]]:
+    """(shapes, traces) of a dashed target line, named in the legend (an annotation would
+    collide with bar labels); nothing without a target. On the first plot's axes."""
     if value is None:
-        return
+        return [], []
     # Above everything (below, a grid line at the target would hide it); bar values sit at the
     # bars' base, so the line never runs through them.
-    style = {"line_dash": "dash", "line_color": TARGET_COLOUR, "line_width": 1.5, "layer": "above"}
-    if vertical:
-        fig.add_vline(x=value, **style, **where)
-    else:
-        fig.add_hline(y=value, **style, **where)
-    fig.add_scatter(
-        x=[None], y=[None], mode="lines", line={"color": TARGET_COLOUR, "dash": "dash", "width": 1.5},
-        name=i18n.t("satisfaction.target", lang, value=i18n.percent(value, lang, 0)), hoverinfo="skip", showlegend=True,
-        **({"row": where["row"], "col": where["col"]} if "row" in where else {}),
-    )
+    shapes, _ = (vline if vertical else hline)(value, layer="above")
+    legend = {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "line": TARGET_LINE,
+              "name": i18n.t("satisfaction.target", lang, value=i18n.percent(value, lang, 0)), "hoverinfo": "skip", "showlegend": True}
+    return shapes, [legend]
 
 
-def _note(fig: go.Figure, text: str | None) -> None:
-    """A grey line of explanation above the plot, part of the figure so exports keep it."""
+def _note(text: str | None) -> list[dict]:
+    """The annotations of a grey line of explanation above the plot (none without text), part
+    of the figure so exports keep it."""
     if not text:
-        return
-    fig.add_annotation(text=text, showarrow=False, x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",
-                       yshift=8, font={"size": 11, "color": "#6b7280"}, align="left")
+        return []
+    return [{"text": text, "showarrow": False, "x": 0, "xref": "paper", "xanchor": "left", "y": 1, "yref": "paper", "yanchor": "bottom",
+             "yshift": 8, "font": {"size": 11, "color": "#6b7280"}, "align": "left"}]
+
+
+def _axis_title(text: str) -> dict:
+    return {"text": text, "font": {"size": 11}}
 
 
 def _title(key: str, lang: str, titled: bool, **values) -> str | None:
@@ -92,22 +93,23 @@ def area_satisfaction(by_area: pd.DataFrame, lang: str, target_csat: float | Non
     csat = [number_or_none(v) for v in rows["csat_pct"]]
     mean = [number_or_none(v) for v in rows["mean_score"]]
     hover = [_hover(label, c, m, n, lang) for label, c, m, n in zip(labels, csat, mean, rows["responses"])]
-    fig = make_subplots(
-        rows=1, cols=2, horizontal_spacing=0.12,
-        subplot_titles=(i18n.t("metric.csat_pct", lang), i18n.t("satisfaction.mean_score_axis", lang)),
-    )
-    common = {"x": labels, "customdata": areas, "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
-              "marker_color": [AREA_COLOURS[a] for a in areas], "showlegend": False, "textangle": 0}
+    layout = subplot_layout((i18n.t("metric.csat_pct", lang), i18n.t("satisfaction.mean_score_axis", lang)),
+                            rows=1, cols=2, horizontal_spacing=0.12)
+    for subplot_title in layout["annotations"]:
+        subplot_title["font"] = {"size": 12}  # they name the axes, not the chart: smaller than make_subplots' 16
+    shared = {"type": "bar", "x": labels, "customdata": areas, "hovertext": hover, "hovertemplate": HOVER_TEXT,
+              "marker": {"color": [AREA_COLOURS[a] for a in areas]}, "showlegend": False, "textangle": 0}
     # CSAT values at the bars' base, clear of the target line; mean scores above their bars.
-    fig.add_bar(y=csat, text=[i18n.percent(v, lang) for v in csat], textposition="inside", insidetextanchor="start", row=1, col=1, **common)
-    fig.add_bar(y=mean, text=[i18n.number(v, lang, 2) for v in mean], textposition="outside", cliponaxis=False, row=1, col=2, **common)
-    fig.update_yaxes(range=[0, 109], ticksuffix="%", row=1, col=1)
-    fig.update_yaxes(range=[1, 5.45], row=1, col=2)
-    _target_line(fig, target_csat, lang, row=1, col=1)
-    fig.update_annotations(font_size=12)
-    base_layout(fig, title=title, height=330)
-    fig.update_layout(margin={"t": 64 if title else 36}, bargap=0.2, legend={"y": -0.14})
-    return fig
+    bars = [
+        {**shared, "y": csat, "text": [i18n.percent(v, lang) for v in csat], "textposition": "inside", "insidetextanchor": "start"},
+        {**shared, "y": mean, "text": [i18n.number(v, lang, 2) for v in mean], "textposition": "outside", "cliponaxis": False,
+         "xaxis": "x2", "yaxis": "y2"},
+    ]
+    target, target_legend = _target_line(target_csat, lang)
+    return chart(bars + target_legend, merged(layout, {
+        "yaxis": {"range": [0, 109], "ticksuffix": "%"}, "yaxis2": {"range": [1, 5.45]}, "shapes": target,
+        "margin": {"t": 64 if title else 36}, "bargap": 0.2, "legend": {"y": -0.14},
+    }), title=title, height=330)
 
 
 trend_period = trend_window  # the same window as the other weekly trends
@@ -121,10 +123,9 @@ def weekly_trend(by_week_area: pd.DataFrame, by_week: pd.DataFrame, lang: str,
     note = i18n.t("satisfaction.trend_window", lang, period=i18n.date_range(*window, lang)) if window else None
     if _responses(by_week) == 0:
         return empty_figure(lang, title=title, height=430)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.07, row_heights=[0.55, 0.45])
     series = [(a, i18n.area(a, lang), AREA_COLOURS[a], by_week_area[by_week_area["service_area"] == a]) for a in _areas_present(by_week_area)]
     series.append(("all", i18n.t("satisfaction.all_areas", lang), ALL_AREAS_COLOUR, by_week))
-    traces, rows = [], []
+    traces = []
     for key, name, colour, frame in series:
         frame = frame[frame["responses"] > 0].sort_values("week")
         if frame.empty:
@@ -135,19 +136,17 @@ def weekly_trend(by_week_area: pd.DataFrame, by_week: pd.DataFrame, lang: str,
         hover = [_hover(f"{name} · {i18n.t('satisfaction.week_of', lang, date=i18n.date(w, lang))}", c, m, n, lang)
                  for w, c, m, n in zip(weeks, csat, mean, frame["responses"])]
         heavy = key == "all"
-        style = {"name": name, "legendgroup": key, "mode": "lines+markers", "marker": {"size": 5 if heavy else 3},
+        style = {"type": "scatter", "name": name, "legendgroup": key, "mode": "lines+markers", "marker": {"size": 5 if heavy else 3},
                  "line": {"color": colour, "width": 3.2 if heavy else 1.4}, "opacity": 1 if heavy else 0.8,
-                 "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>"}
-        traces += [go.Scatter(x=weeks, y=csat, **style), go.Scatter(x=weeks, y=mean, showlegend=False, **style)]
-        rows += [1, 2]
-    fig.add_traces(traces, rows=rows, cols=[1] * len(rows))  # one call: adding traces one by one is slow
-    fig.update_yaxes(title_text=i18n.t("metric.csat_pct", lang), ticksuffix="%", title_font_size=11, row=1, col=1)
-    fig.update_yaxes(title_text=i18n.t("metric.mean_score", lang), title_font_size=11, row=2, col=1)
-    fig.update_xaxes(tickformat="%m-%d" if lang == "zh" else "%d %b", row=2, col=1)
-    base_layout(fig, title=title, height=430)
-    _note(fig, note)
-    fig.update_layout(legend={"y": -0.14}, margin={"l": 60, "t": 72 if title else 36, "b": 56})
-    return add_annotations(fig, annotations, lang)
+                 "hovertext": hover, "hovertemplate": HOVER_TEXT}
+        traces += [{**style, "x": weeks, "y": csat}, {**style, "x": weeks, "y": mean, "showlegend": False, "xaxis": "x2", "yaxis": "y2"}]
+    layout = merged(subplot_layout(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.07, row_heights=[0.55, 0.45]), {
+        "yaxis": {"title": _axis_title(i18n.t("metric.csat_pct", lang)), "ticksuffix": "%"},
+        "yaxis2": {"title": _axis_title(i18n.t("metric.mean_score", lang))},
+        "xaxis2": {"tickformat": "%m-%d" if lang == "zh" else "%d %b"},
+        "annotations": _note(note), "legend": {"y": -0.14}, "margin": {"l": 60, "t": 72 if title else 36, "b": 56},
+    })
+    return add_annotations(chart(traces, layout, title=title, height=430), annotations, lang)
 
 
 def dimension_heatmap(by_area: pd.DataFrame, overall: pd.DataFrame | None, lang: str, *, titled: bool = False) -> go.Figure:
@@ -169,18 +168,15 @@ def dimension_heatmap(by_area: pd.DataFrame, overall: pd.DataFrame | None, lang:
     values = [v for row in z for v in row if v is not None]
     low, high = min(values), max(values)
     pad = max(0.05, (high - low) * 0.1)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z, x=columns, y=labels, text=text, texttemplate="%{text}", textfont={"size": 13},
-            colorscale="RdYlGn", zmin=low - pad, zmax=high + pad,
-            xgap=2, ygap=2, hovertemplate="%{y} · %{x}: %{text}<extra></extra>", colorbar={"thickness": 10, "len": 0.9},
-        )
-    )
-    fig.update_yaxes(autorange="reversed", showgrid=False, automargin=True)
-    fig.update_xaxes(side="top", showgrid=False)
-    base_layout(fig, title=title, height=330, legend=False)
-    fig.update_layout(margin={"t": 72 if title else 40, "l": 90})
-    return fig
+    heatmap = {
+        "type": "heatmap", "z": z, "x": columns, "y": labels, "text": text, "texttemplate": "%{text}", "textfont": {"size": 13},
+        "colorscale": "RdYlGn", "zmin": low - pad, "zmax": high + pad, "xgap": 2, "ygap": 2,
+        "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>", "colorbar": {"thickness": 10, "len": 0.9},
+    }
+    return chart([heatmap], {
+        "yaxis": {"autorange": "reversed", "showgrid": False, "automargin": True}, "xaxis": {"side": "top", "showgrid": False},
+        "margin": {"t": 72 if title else 40, "l": 90},
+    }, title=title, height=330, legend=False)
 
 
 def area_of_label(label, lang: str) -> str | None:
@@ -202,16 +198,14 @@ def score_distribution(by_score: pd.DataFrame, lang: str, *, titled: bool = Fals
         f"{label}: {i18n.percent(share, lang)}<br>{i18n.t('satisfaction.responses_hover', lang, count=i18n.number(int(c), lang))}"
         for label, share, c in zip(labels, shares, counts)
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=labels, y=shares, text=[i18n.percent(v, lang) for v in shares], textposition="outside", cliponaxis=False,
-            marker_color=[SCORE_COLOURS[s] for s in counts.index], hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(title_text=i18n.t("satisfaction.share_axis", lang), ticksuffix="%", range=[0, max(shares) * 1.18], title_font_size=11)
-    base_layout(fig, title=title, height=330, legend=False)
-    fig.update_layout(bargap=0.3)
-    return fig
+    bars = {
+        "type": "bar", "x": labels, "y": shares, "text": [i18n.percent(v, lang) for v in shares], "textposition": "outside",
+        "cliponaxis": False, "marker": {"color": [SCORE_COLOURS[s] for s in counts.index]}, "hovertext": hover, "hovertemplate": HOVER_TEXT,
+    }
+    return chart([bars], {
+        "yaxis": {"title": _axis_title(i18n.t("satisfaction.share_axis", lang)), "ticksuffix": "%", "range": [0, max(shares) * 1.18]},
+        "bargap": 0.3,
+    }, title=title, height=330, legend=False)
 
 
 def rank_estates(by_estate: pd.DataFrame, estates: pd.DataFrame, minimum: int = MIN_RANKED_RESPONSES) -> tuple[pd.DataFrame, int]:
@@ -248,7 +242,7 @@ def estate_ranking(ranked: pd.DataFrame, left_out: int, lang: str, target_csat: 
     note = i18n.t("satisfaction.estates_left_out", lang, count=i18n.number(left_out, lang), minimum=minimum) if left_out else None
     if ranked.empty:
         fig = empty_figure(lang, title=title)
-        _note(fig, i18n.t("satisfaction.estates_none", lang, minimum=minimum))
+        fig.layout.annotations += tuple(_note(i18n.t("satisfaction.estates_none", lang, minimum=minimum)))
         return fig
     if len(ranked) > 2 * RANKING_ENDS:  # a group's thousands of estates: its best and its worst
         hidden = len(ranked) - 2 * RANKING_ENDS
@@ -264,21 +258,20 @@ def estate_ranking(ranked: pd.DataFrame, left_out: int, lang: str, target_csat: 
         return GOOD if value >= target_csat else (WATCH if value >= target_csat - 5 else BAD)
 
     hover = [_hover(label, c, number_or_none(m), n, lang) for label, c, m, n in zip(labels, csat, ranked["mean_score"], ranked["responses"])]
-    fig = go.Figure(
-        go.Bar(
-            x=csat, y=labels, orientation="h", customdata=list(ranked["estate_id"]), marker_color=[colour(v) for v in csat],
-            text=[i18n.percent(v, lang) for v in csat], textposition="inside", insidetextanchor="start", textangle=0,
-            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", showlegend=False,
-        )
-    )
-    _target_line(fig, target_csat, lang, vertical=True)
-    fig.update_yaxes(autorange="reversed", automargin=True, tickfont={"size": 11}, type="category")
-    fig.update_xaxes(range=[0, 102], ticksuffix="%", showgrid=True, gridcolor="#eef0f3")
-    base_layout(fig, title=title, height=ranking_height(len(labels)))
-    _note(fig, note)
-    fig.update_layout(bargap=0.25, margin={"t": (72 if title else 40) if note else (48 if title else 16), "b": 40},
-                      legend={"y": -20 / ranking_height(len(labels)) * 2, "yanchor": "top"})
-    return fig
+    bars = {
+        "type": "bar", "x": csat, "y": labels, "orientation": "h", "customdata": list(ranked["estate_id"]),
+        "marker": {"color": [colour(v) for v in csat]}, "text": [i18n.percent(v, lang) for v in csat], "textposition": "inside",
+        "insidetextanchor": "start", "textangle": 0, "hovertext": hover, "hovertemplate": HOVER_TEXT, "showlegend": False,
+    }
+    target, target_legend = _target_line(target_csat, lang, vertical=True)
+    height = ranking_height(len(labels))
+    return chart([bars, *target_legend], {
+        "yaxis": {"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}, "type": "category"},
+        "xaxis": {"range": [0, 102], "ticksuffix": "%", "showgrid": True, "gridcolor": "#eef0f3"},
+        "shapes": target, "annotations": _note(note), "bargap": 0.25,
+        "margin": {"t": (72 if title else 40) if note else (48 if title else 16), "b": 40},
+        "legend": {"y": -40 / height, "yanchor": "top"},  # 40 px under the plot, however tall the ranking
+    }, title=title, height=height)
 
 
 def follow_up_coverage(by_area: pd.DataFrame, lang: str, target: float | None = None, *, titled: bool = False) -> go.Figure:
@@ -297,18 +290,15 @@ def follow_up_coverage(by_area: pd.DataFrame, lang: str, target: float | None = 
         + i18n.t("satisfaction.coverage_hover", lang, followed=i18n.number(int(f), lang), resolved=i18n.number(int(r), lang))
         for label, c, f, r in zip(labels, coverage, rows["followed_up"], rows["resolved"])
     ]
-    fig = go.Figure(
-        go.Bar(
-            x=labels, y=coverage, customdata=areas, marker_color=[AREA_COLOURS[a] for a in areas], showlegend=False,
-            text=[i18n.percent(v, lang) for v in coverage], textposition="inside", insidetextanchor="start", textangle=0,
-            hovertext=hover, hovertemplate="%{hovertext}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(range=[0, 109], ticksuffix="%")
-    _target_line(fig, target, lang)
-    base_layout(fig, title=title, height=300)
-    fig.update_layout(bargap=0.3, legend={"y": -0.16})
-    return fig
+    bars = {
+        "type": "bar", "x": labels, "y": coverage, "customdata": areas, "marker": {"color": [AREA_COLOURS[a] for a in areas]},
+        "showlegend": False, "text": [i18n.percent(v, lang) for v in coverage], "textposition": "inside", "insidetextanchor": "start",
+        "textangle": 0, "hovertext": hover, "hovertemplate": HOVER_TEXT,
+    }
+    target, target_legend = _target_line(target, lang)
+    return chart([bars, *target_legend], {
+        "yaxis": {"range": [0, 109], "ticksuffix": "%"}, "shapes": target, "bargap": 0.3, "legend": {"y": -0.16},
+    }, title=title, height=300)
 
 
 def _whole_hours(minutes: float | None) -> bool:
@@ -354,22 +344,23 @@ def score_by_first_reply(buckets: pd.DataFrame, lang: str, *, minimum: int = MIN
     mean = [number_or_none(v) for v in buckets["mean_score"]]
     hover = [_hover(label, c, m, n, lang) for label, c, m, n in zip(labels, csat, mean, counts)]
     no_reply = [_bound(lo) is None and _bound(hi) is None for lo, hi in zip(buckets["lower"], buckets["upper"])]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_bar(
-        x=ticks, y=csat, name=i18n.t("metric.csat_pct", lang), marker_color=["#9ca3af" if n else "#2a9d8f" for n in no_reply],
-        marker_opacity=[1.0 if n >= minimum else 0.4 for n in counts],
-        text=[i18n.percent(v, lang, 0) if v is not None else "" for v in csat], textposition="inside", insidetextanchor="start", textangle=0,
-        hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", secondary_y=False,
-    )
-    fig.add_scatter(
-        x=ticks, y=mean, name=i18n.t("metric.mean_score", lang), mode="lines+markers", line={"color": "#1f4e79", "width": 2},
-        marker={"size": 7}, hovertext=hover, hovertemplate="%{hovertext}<extra></extra>", secondary_y=True,
-    )
-    fig.update_yaxes(title_text=i18n.t("metric.csat_pct", lang), range=[0, 105], ticksuffix="%", title_font_size=11, secondary_y=False)
-    fig.update_yaxes(title_text=i18n.t("metric.mean_score", lang), range=[1, 5.25], tickmode="linear", tick0=1, dtick=1,
-                     showgrid=False, title_font_size=11, secondary_y=True)
-    fig.update_xaxes(tickangle=0, type="category")
-    base_layout(fig, title=title, height=350)
-    _note(fig, i18n.t("satisfaction.first_reply_note", lang))
-    fig.update_layout(margin={"t": 72 if title else 40, "r": 56, "b": 64}, legend={"y": -0.24}, bargap=0.3)
-    return fig
+    bars = {
+        "type": "bar", "x": ticks, "y": csat, "name": i18n.t("metric.csat_pct", lang),
+        "marker": {"color": ["#9ca3af" if n else "#2a9d8f" for n in no_reply], "opacity": [1.0 if n >= minimum else 0.4 for n in counts]},
+        "text": [i18n.percent(v, lang, 0) if v is not None else "" for v in csat], "textposition": "inside", "insidetextanchor": "start",
+        "textangle": 0, "hovertext": hover, "hovertemplate": HOVER_TEXT,
+    }
+    line = {
+        "type": "scatter", "x": ticks, "y": mean, "name": i18n.t("metric.mean_score", lang), "mode": "lines+markers",
+        "line": {"color": "#1f4e79", "width": 2}, "marker": {"size": 7}, "hovertext": hover, "hovertemplate": HOVER_TEXT,
+        "yaxis": "y2",  # make_subplots' secondary y axis, on the right
+    }
+    layout = merged(subplot_layout(specs=[[{"secondary_y": True}]]), {
+        "yaxis": {"title": _axis_title(i18n.t("metric.csat_pct", lang)), "range": [0, 105], "ticksuffix": "%"},
+        "yaxis2": {"title": _axis_title(i18n.t("metric.mean_score", lang)), "range": [1, 5.25], "tickmode": "linear", "tick0": 1, "dtick": 1,
+                   "showgrid": False},
+        "xaxis": {"tickangle": 0, "type": "category"},
+        "annotations": _note(i18n.t("satisfaction.first_reply_note", lang)),
+        "margin": {"t": 72 if title else 40, "r": 56, "b": 64}, "legend": {"y": -0.24}, "bargap": 0.3,
+    })
+    return chart([bars, line], layout, title=title, height=350)
