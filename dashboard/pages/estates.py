@@ -109,7 +109,7 @@ def update_league(search, lang):
     return caption, figures.league_grid_rows(league, lang, pending=tuple(MEDIAN_COLUMNS)), _canonical(filters), None
 
 
-@callback(
+@cached_callback(  # the finished cells: formatting thousands of estates' medians is no instant
     Output("estates-medians", "data"),
     database_problem("estates-medians"),
     Input("url", "search"),
@@ -123,15 +123,11 @@ def fill_medians(search, lang):
         svc, scope, _view, filters = _filters(search)
     except DataSourceError as exc:
         return no_update, str(exc)
-    try:  # the cells themselves cached too: formatting thousands of estates' medians is no instant
-        cells = svc.cached("estate_median_cells", _median_cells, svc.db, svc.rules, filters, scope, lang)
+    try:
+        medians = svc.cached("estate_medians", estate_medians, svc.db, svc.rules, filters, scope)
     except DataSourceError as exc:  # the banner says why; the cells stop waiting
         return {"for": _canonical(filters), **figures.median_cells(None, lang)}, str(exc)
-    return {"for": _canonical(filters), **cells}, None
-
-
-def _median_cells(db, rules, filters, scope, lang) -> dict:
-    return figures.median_cells(estate_medians(db, rules, filters, scope), lang)
+    return {"for": _canonical(filters), **figures.median_cells(medians, lang)}, None
 
 
 # In the browser: the medians go into the rows once both have arrived for the same question,
