@@ -44,7 +44,9 @@ def estate_league(
     columns = LEAGUE_COLUMNS + (["service_area"] if by_area else [])
     frame = frame[columns].copy()
     numeric = [c for c in columns if c not in ("estate_id", "name", "city", "region", "service_area")]
-    frame[numeric] = frame[numeric].apply(pd.to_numeric, errors="coerce")
+    for column in numeric:  # the ratios come as objects (None for null); the counts are numbers already
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce")
     return frame.sort_values(["city", "name"]).reset_index(drop=True)
 
 

@@ -37,7 +37,7 @@ def households(db: Database, filters: Filters, scope: Scope) -> int:
     return int(db.rows(statement)[0][0] or 0)
 
 
-def _ticket_figures(row: pd.Series, target_minutes: float, household_total: int) -> dict:
+def _ticket_figures(row: dict, target_minutes: float, household_total: int) -> dict:
     total = int(row["tickets"])
     return {
         "tickets": {
@@ -75,7 +75,7 @@ def _ticket_figures(row: pd.Series, target_minutes: float, household_total: int)
     }
 
 
-def _area_figures(tickets_row: pd.Series | None, survey_row: pd.Series | None) -> dict:
+def _area_figures(tickets_row: dict | None, survey_row: dict | None) -> dict:
     def t(column, default=None):
         return default if tickets_row is None else _plain(tickets_row[column])
 
@@ -95,19 +95,24 @@ def _area_figures(tickets_row: pd.Series | None, survey_row: pd.Series | None) -
     }
 
 
+def _rows_by_area(frame: pd.DataFrame) -> dict[str, dict]:
+    """A frame by service area as plain rows: a pandas row lookup per figure costs more than the query."""
+    return {row["service_area"]: row for row in frame.to_dict("records")}
+
+
 def compute_metrics(db: Database, rules: ServiceRules, filters: Filters, scope: Scope) -> dict:
     """Every figure of METRICS.md for one selection, in the `metrics --json` shape."""
     # Counts and survey sums per area add up to the totals (tickets outside the five areas
     # form their own group), so only the percentiles need a query of their own for the totals.
     area_counts = ticket_counts(db, rules, filters, scope, by=["service_area"])
-    by_area_tickets = combine_counts_and_percentiles(
+    by_area_tickets = _rows_by_area(combine_counts_and_percentiles(
         area_counts, ticket_percentiles(db, rules, filters, scope, by=["service_area"]), ["service_area"]
-    ).set_index("service_area", drop=False)
+    ))
     total_counts = area_counts.drop(columns="service_area").sum().to_frame().T.astype("int64")
-    overall = combine_counts_and_percentiles(total_counts, ticket_percentiles(db, rules, filters, scope), []).iloc[0]
+    overall = combine_counts_and_percentiles(total_counts, ticket_percentiles(db, rules, filters, scope), []).to_dict("records")[0]
     area_surveys = survey_summary(db, filters, scope, by=["service_area"])
-    by_area_surveys = area_surveys.set_index("service_area", drop=False)
-    survey_overall = survey_totals(area_surveys).iloc[0]
+    by_area_surveys = _rows_by_area(area_surveys)
+    survey_overall = survey_totals(area_surveys).to_dict("records")[0]
 
     figures = _ticket_figures(overall, rules.first_response_target_minutes, households(db, filters, scope))
     figures["satisfaction"] = {
@@ -117,13 +122,7 @@ def compute_metrics(db: Database, rules: ServiceRules, filters: Filters, scope: 
         "dimensions": {d: _plain(survey_overall[f"{d}_mean"]) for d in SATISFACTION_DIMENSIONS},
         "follow_up_coverage_pct": _plain(overall["follow_up_coverage_pct"]),
     }
-    figures["by_area"] = {
-        area: _area_figures(
-            by_area_tickets.loc[area] if area in by_area_tickets.index else None,
-            by_area_surveys.loc[area] if area in by_area_surveys.index else None,
-        )
-        for area in SERVICE_AREAS
-    }
+    figures["by_area"] = {area: _area_figures(by_area_tickets.get(area), by_area_surveys.get(area)) for area in SERVICE_AREAS}
     return {
         "period": {"from": filters.start.isoformat(), "to": filters.end.isoformat()},
         "filters": {
