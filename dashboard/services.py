@@ -6,15 +6,18 @@ filter change never runs the same query twice.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import flask
 import pandas as pd
+import redis
 import sqlalchemy as sa
 from flask_caching import Cache
 
@@ -59,6 +62,9 @@ class Services:
             if settings.redis_url
             else {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
         )
+        self._redis = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self._flights: dict[str, list] = {}
+        self._flights_guard = threading.Lock()
 
     def init_app(self, server: flask.Flask) -> None:
         self.cache.init_app(server)
@@ -66,14 +72,55 @@ class Services:
 
     # --- caching -------------------------------------------------------------------
     def cached(self, name: str, compute: Callable, *args, **kwargs):
+        """compute(*args, **kwargs), cached under the question. One computation at a time per
+        question: a browser asks a page's callbacks in parallel, and two of them wanting the
+        same result (the Estates table and heatmap both start from the league) would otherwise
+        both run its queries; the second waits for the first's answer instead."""
         key_source = json.dumps([name, _canonical(list(args)), {k: _canonical(v) for k, v in sorted(kwargs.items())}])
         key = name + ":" + hashlib.sha256(key_source.encode()).hexdigest()[:32]
         hit = self.cache.get(key)
         if hit is not None:
             return hit
-        value = compute(*args, **kwargs)
-        self.cache.set(key, value, timeout=self.settings.cache_seconds)
-        return value
+        with self._flight(key):
+            hit = self.cache.get(key)  # answered while this one waited
+            if hit is not None:
+                return hit
+            value = compute(*args, **kwargs)
+            self.cache.set(key, value, timeout=self.settings.cache_seconds)
+            return value
+
+    @contextlib.contextmanager
+    def _flight(self, key: str):
+        """Held while `key` is computed: a lock in Redis when the workers share it there (so
+        another worker waits too), else one in this process. Waiting stops after the
+        statement timeout, and then the computation runs anyway: never a deadlock."""
+        wait = self.settings.statement_timeout_seconds + 5
+        if self._redis is not None:
+            lock = self._redis.lock(f"estate:flight:{key}", timeout=2 * wait, blocking_timeout=wait)
+            try:
+                held = lock.acquire()
+            except redis.RedisError:  # the cache itself will say if Redis is gone
+                held = False
+            try:
+                yield
+            finally:
+                if held:
+                    with contextlib.suppress(redis.RedisError):
+                        lock.release()
+            return
+        with self._flights_guard:  # [lock, how many hold or wait for it]: gone when nobody does
+            flight = self._flights.setdefault(key, [threading.Lock(), 0])
+            flight[1] += 1
+        held = flight[0].acquire(timeout=wait)
+        try:
+            yield
+        finally:
+            if held:
+                flight[0].release()
+            with self._flights_guard:
+                flight[1] -= 1
+                if not flight[1]:
+                    del self._flights[key]
 
     # --- the questions pages ask ---------------------------------------------------
     def today(self) -> dt.date:
