@@ -14,6 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import flask
 import pandas as pd
@@ -52,6 +53,23 @@ def _canonical(value) -> object:
     return value
 
 
+FAILURE_SECONDS = 5  # how long a question's database problem answers those who waited for it
+
+
+@dataclass
+class _Flight:
+    held: bool  # this request computes the question
+    waited: bool = False  # another request held it first
+
+
+@dataclass
+class _Waiters:
+    """A question being computed in this process: its lock, and how many hold or wait for it."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    count: int = 0
+
+
 class Services:
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings = settings
@@ -63,7 +81,7 @@ class Services:
             else {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
         )
         self._redis = redis.Redis.from_url(settings.redis_url) if settings.redis_url else None
-        self._flights: dict[str, list] = {}
+        self._flights: dict[str, _Waiters] = {}
         self._flights_guard = threading.Lock()
 
     def init_app(self, server: flask.Flask) -> None:
@@ -75,51 +93,76 @@ class Services:
         """compute(*args, **kwargs), cached under the question. One computation at a time per
         question: a browser asks a page's callbacks in parallel, and two of them wanting the
         same result (the Estates table and heatmap both start from the league) would otherwise
-        both run its queries; the second waits for the first's answer instead."""
+        both run its queries; the second waits for the first's answer instead (across workers
+        when they share Redis, else between the threads of one server process)."""
         key_source = json.dumps([name, _canonical(list(args)), {k: _canonical(v) for k, v in sorted(kwargs.items())}])
         key = name + ":" + hashlib.sha256(key_source.encode()).hexdigest()[:32]
         hit = self.cache.get(key)
         if hit is not None:
             return hit
-        with self._flight(key):
+        with self._flight(key) as flight:
             hit = self.cache.get(key)  # answered while this one waited
             if hit is not None:
                 return hit
-            value = compute(*args, **kwargs)
+            if flight.waited:  # the one it waited for failed: its problem, not a second try of as long
+                problem = self.cache.get(key + ":failed")
+                if problem is not None:
+                    raise DataSourceError(problem)
+            if not flight.held:
+                raise DataSourceError(
+                    f"the same question has been worked on for over {self._wait_seconds():g} s by another request; try again shortly"
+                )
+            try:
+                value = compute(*args, **kwargs)
+            except DataSourceError as exc:
+                self.cache.set(key + ":failed", str(exc), timeout=FAILURE_SECONDS)
+                raise
             self.cache.set(key, value, timeout=self.settings.cache_seconds)
             return value
 
+    def _wait_seconds(self) -> float:
+        """How long a request waits for another's answer: the statement timeout, so that waiting
+        and a query of its own stay within the worker's time limit (server.py)."""
+        return self.settings.statement_timeout_seconds
+
     @contextlib.contextmanager
     def _flight(self, key: str):
-        """Held while `key` is computed: a lock in Redis when the workers share it there (so
-        another worker waits too), else one in this process. Waiting stops after the
-        statement timeout, and then the computation runs anyway: never a deadlock."""
-        wait = self.settings.statement_timeout_seconds + 5
+        """Held while `key` is computed: a lock in Redis when the workers share it there, else
+        one in this process. Yields whether this request holds it and whether it waited."""
+        wait = self._wait_seconds()
         if self._redis is not None:
-            lock = self._redis.lock(f"estate:flight:{key}", timeout=2 * wait, blocking_timeout=wait)
+            # Expires when no worker can still be computing (it would have been stopped), so a
+            # worker killed while holding it leaves no question locked for long.
+            lock = self._redis.lock(f"estate:flight:{key}", timeout=wait + 30, sleep=0.02, blocking_timeout=wait)
             try:
-                held = lock.acquire()
-            except redis.RedisError:  # the cache itself will say if Redis is gone
-                held = False
+                flight = _Flight(held=lock.acquire(blocking=False))
+                if not flight.held:
+                    flight = _Flight(held=lock.acquire(), waited=True)
+            except redis.RedisError:  # the cache itself reports Redis gone
+                flight, lock = _Flight(held=True), None
             try:
-                yield
+                yield flight
             finally:
-                if held:
-                    with contextlib.suppress(redis.RedisError):
+                if flight.held and lock is not None:
+                    with contextlib.suppress(redis.RedisError):  # expired meanwhile: nothing to release
                         lock.release()
             return
-        with self._flights_guard:  # [lock, how many hold or wait for it]: gone when nobody does
-            flight = self._flights.setdefault(key, [threading.Lock(), 0])
-            flight[1] += 1
-        held = flight[0].acquire(timeout=wait)
+        with self._flights_guard:
+            waiters = self._flights.setdefault(key, _Waiters())
+            waiters.count += 1
         try:
-            yield
+            flight = _Flight(held=waiters.lock.acquire(blocking=False))
+            if not flight.held:
+                flight = _Flight(held=waiters.lock.acquire(timeout=wait), waited=True)
+            try:
+                yield flight
+            finally:
+                if flight.held:
+                    waiters.lock.release()
         finally:
-            if held:
-                flight[0].release()
             with self._flights_guard:
-                flight[1] -= 1
-                if not flight[1]:
+                waiters.count -= 1
+                if not waiters.count:
                     del self._flights[key]
 
     # --- the questions pages ask ---------------------------------------------------
