@@ -364,7 +364,8 @@ def _floats(values) -> np.ndarray:
 
 
 def _nullable(values: np.ndarray, valid: np.ndarray, index) -> pd.Series:
-    """Python floats where `valid`, else None (null, never 0 or NaN)."""
+    """Python floats where `valid`, else None (null, never 0). By position: `valid` and
+    `values` come from the columns of one frame, whose index the result keeps."""
     out = np.full(len(values), None, dtype=object)
     out[valid] = values[valid].tolist()
     return pd.Series(out, index=index, dtype=object)

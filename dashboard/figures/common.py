@@ -8,6 +8,7 @@ server time."""
 from __future__ import annotations
 
 import copy
+import json
 from functools import lru_cache
 
 import plotly.graph_objects as go
@@ -89,63 +90,60 @@ def chart(traces: list[dict], layout: dict | None = None, *, title: str | None =
 
 
 @lru_cache(maxsize=None)
-def _grid(spec: str) -> dict:
-    import json
-
-    layout = make_subplots(**json.loads(spec)).layout.to_plotly_json()
+def _grid(spec: str, titles: int) -> dict:
+    """make_subplots' layout for `spec`, with `titles` placeholder subplot titles where it puts them."""
+    names = [f"title {i}" for i in range(titles)]
+    layout = make_subplots(**json.loads(spec), **({"subplot_titles": names} if titles else {})).layout.to_plotly_json()
     layout.pop("template", None)  # chart() lays the figure over the process default anyway
     return layout
 
 
 def subplot_layout(titles: tuple[str, ...] = (), **spec) -> dict:
-    """make_subplots(**spec)'s axes (domains, anchors, shared axes), computed once per spec,
-    with `titles` above the subplots as make_subplots writes them. Traces name their
-    subplot's axes themselves ("xaxis": "x2", "yaxis": "y2")."""
-    import json
-
-    layout = copy.deepcopy(_grid(json.dumps(spec, sort_keys=True)))
-    if titles:
-        x_axes = sorted((k for k in layout if k.startswith("xaxis")), key=lambda k: int(k[5:] or 1))
-        layout["annotations"] = [
-            {"text": text, "showarrow": False, "font": {"size": 16}, "xref": "paper", "yref": "paper",
-             "x": sum(layout[axis]["domain"]) / 2, "xanchor": "center", "y": 1.0, "yanchor": "bottom"}
-            for text, axis in zip(titles, x_axes)
-        ]
+    """make_subplots(**spec, subplot_titles=titles)'s layout (domains, anchors, shared axes,
+    titles), worked out once per spec. Traces name their subplot's axes themselves
+    ("xaxis": "x2", "yaxis": "y2")."""
+    layout = copy.deepcopy(_grid(json.dumps(spec, sort_keys=True), len(titles)))
+    for note, text in zip(layout.get("annotations", ()), titles):
+        note["text"] = text
     return layout
 
 
-def axis_ref(name: str, axis: str = "x") -> str:
-    """The layout key of a trace's axis: "x" -> "xaxis", "x2" -> "xaxis2"."""
-    return f"{axis}axis{name[1:]}"
+def _axis_pairs(layout: dict) -> list[tuple[str, tuple[str, str]]]:
+    """(layout key suffix, (x axis, y axis)) of each plot of a layout, in make_subplots' order."""
+    suffixes = sorted((key[5:] for key in layout if key.startswith("xaxis")), key=lambda n: int(n or 1))
+    return [(n, (f"x{n}", layout[f"xaxis{n}"].get("anchor") or f"y{n}")) for n in suffixes]
 
 
 TARGET_LINE = {"color": TARGET_COLOUR, "dash": "dash", "width": 1.5}
 TARGET_FONT = {"color": TARGET_COLOUR, "size": 11}
-_ANCHOR = {"top": "bottom", "bottom": "top"}  # a label above a line hangs from its bottom edge
+# add_hline's annotation_position: (x in the plot's width, the label's x anchor, its y anchor;
+# a label above the line hangs from its bottom edge)
+_HLINE_LABEL = {"top left": (0, "left", "bottom"), "top right": (1, "right", "bottom"),
+                "bottom left": (0, "left", "top"), "bottom right": (1, "right", "top")}
 
 
-def hline(y: float, *, x: str = "x", y_axis: str = "y", label: str | None = None, position: str = "top right",
-          line: dict = TARGET_LINE, **shape) -> tuple[list[dict], list[dict]]:
-    """(shapes, annotations) of a line across the plot at `y`, labelled at `position` as
-    add_hline's annotation_position ("top left", "top right", "bottom right")."""
-    vertical, horizontal = position.split()
-    shapes = [{"type": "line", "xref": f"{x} domain", "x0": 0, "x1": 1, "yref": y_axis, "y0": y, "y1": y, "line": line, **shape}]
-    labels = [] if label is None else [
-        {"text": label, "showarrow": False, "font": TARGET_FONT, "xref": f"{x} domain", "x": 0 if horizontal == "left" else 1,
-         "xanchor": horizontal, "yref": y_axis, "y": y, "yanchor": _ANCHOR[vertical]}
-    ]
-    return shapes, labels
-
-
-def vline(x: float, *, x_axis: str = "x", y: str = "y", label: str | None = None, line: dict = TARGET_LINE,
+def hline(y: float, *, xaxis: str = "x", yaxis: str = "y", label: str | None = None, position: str = "top right",
           **shape) -> tuple[list[dict], list[dict]]:
-    """(shapes, annotations) of a line up the plot at `x`, labelled at its top right (add_vline's "top right")."""
-    shapes = [{"type": "line", "xref": x_axis, "x0": x, "x1": x, "yref": f"{y} domain", "y0": 0, "y1": 1, "line": line, **shape}]
-    labels = [] if label is None else [
-        {"text": label, "showarrow": False, "font": TARGET_FONT, "xref": x_axis, "x": x, "xanchor": "left",
-         "yref": f"{y} domain", "y": 1, "yanchor": "top"}
-    ]
-    return shapes, labels
+    """(shapes, annotations) of a dashed target line across the plot at `y`, labelled at
+    `position` as add_hline places it (one of _HLINE_LABEL)."""
+    shapes = [{"type": "line", "xref": f"{xaxis} domain", "x0": 0, "x1": 1, "yref": yaxis, "y0": y, "y1": y,
+               "line": dict(TARGET_LINE), **shape}]
+    if label is None:
+        return shapes, []
+    x, xanchor, yanchor = _HLINE_LABEL[position]
+    return shapes, [{"text": label, "showarrow": False, "font": dict(TARGET_FONT), "xref": f"{xaxis} domain", "x": x,
+                     "xanchor": xanchor, "yref": yaxis, "y": y, "yanchor": yanchor}]
+
+
+def vline(x: float, *, xaxis: str = "x", yaxis: str = "y", label: str | None = None, **shape) -> tuple[list[dict], list[dict]]:
+    """(shapes, annotations) of a dashed target line up the plot at `x`, labelled at its top
+    right (add_vline's "top right", the only place used)."""
+    shapes = [{"type": "line", "xref": xaxis, "x0": x, "x1": x, "yref": f"{yaxis} domain", "y0": 0, "y1": 1,
+               "line": dict(TARGET_LINE), **shape}]
+    if label is None:
+        return shapes, []
+    return shapes, [{"text": label, "showarrow": False, "font": dict(TARGET_FONT), "xref": xaxis, "x": x, "xanchor": "left",
+                     "yref": f"{yaxis} domain", "y": 1, "yanchor": "top"}]
 
 
 def message_figure(text: str, *, title: str | None = None, height: int = CHART_HEIGHT) -> go.Figure:
@@ -211,6 +209,7 @@ def add_annotations(fig: go.Figure, annotations, lang: str, *, bucket: str = "we
         return pd.Timestamp(day - dt.timedelta(days=day.weekday()))
 
     shown_from, shown_to = min(dates) - half, max(dates) + half
+    plots = _plots_with_traces(fig)
     shades, labels = [], []
     for index, note in enumerate(annotations):
         x0 = max(bucket_of(note.start) - half, shown_from)
@@ -220,7 +219,7 @@ def add_annotations(fig: go.Figure, annotations, lang: str, *, bucket: str = "we
         shades += [
             {"type": "rect", "xref": x, "x0": x0.isoformat(), "x1": x1.isoformat(), "yref": f"{y} domain", "y0": 0, "y1": 1,
              "fillcolor": ANNOTATION_COLOUR, "opacity": 0.10, "line": {"width": 0}, "layer": "below"}
-            for x, y in _subplots(fig)
+            for x, y in plots
         ]
         # The label once, above the first plot; several events step down so their labels do not overlap.
         labels.append({
@@ -232,11 +231,12 @@ def add_annotations(fig: go.Figure, annotations, lang: str, *, bucket: str = "we
     return fig
 
 
-def _subplots(fig: go.Figure) -> list[tuple[str, str]]:
-    """(x axis, y axis) of each plot of a figure, from the x axes in its layout and the y axes they anchor to."""
-    layout = fig.to_plotly_json()["layout"]
-    suffixes = sorted((key[5:] for key in layout if key.startswith("xaxis")), key=lambda n: int(n or 1))
-    return [(f"x{n}", layout[f"xaxis{n}"].get("anchor") or f"y{n}") for n in suffixes] or [("x", "y")]
+def _plots_with_traces(fig: go.Figure) -> list[tuple[str, str]]:
+    """(x axis, y axis) of each plot of a figure that draws something (as add_vrect's
+    exclude_empty_subplots), from its layout's axes."""
+    used = {(trace.xaxis or "x", trace.yaxis or "y") for trace in fig.data}
+    pairs = [pair for _, pair in _axis_pairs(fig.layout.to_plotly_json())] or [("x", "y")]
+    return [pair for pair in pairs if pair in used]
 
 
 def _annotation_hover(note, lang: str) -> str:

@@ -24,11 +24,6 @@ ALL_TICKETS_COLOUR = "#9aa5b8"
 SEVERITY_KEYS = (*SEVERITIES, "unclassified")
 
 
-def _note_figure(text: str, *, title: str | None, height: int = 320) -> go.Figure:
-    """Like empty_figure, for a selection that has tickets but nothing of this kind."""
-    return message_figure(text, title=title, height=height)
-
-
 def _total(frame: pd.DataFrame, column: str) -> int:
     return int(frame[column].sum()) if not frame.empty and column in frame else 0
 
@@ -75,7 +70,7 @@ def escalations_by_week(weekly: pd.DataFrame, lang: str, *, titled: bool = False
     if _total(weekly, "tickets") == 0:
         return empty_figure(lang, title=title)
     if _total(weekly, "escalations") == 0:
-        return _note_figure(i18n.t("escalations.none", lang), title=title)
+        return message_figure(i18n.t("escalations.none", lang), title=title)
     levels = [(f"level_{level}", _level_name(level, lang), LEVEL_COLOURS[level]) for level in ESCALATION_LEVELS]
     return _weekly_stacks(weekly, levels, i18n.t("escalations.escalations_axis", lang), lang, title=title,
                           annotations=annotations)
@@ -122,7 +117,7 @@ def escalations_by_area(frame: pd.DataFrame, lang: str, *, titled: bool = False)
     if _total(frame, "tickets") == 0:
         return empty_figure(lang, title=title)
     if _total(frame, "escalations") == 0:
-        return _note_figure(i18n.t("escalations.none", lang), title=title)
+        return message_figure(i18n.t("escalations.none", lang), title=title)
     rows = frame.set_index("service_area")
     areas = [a for a in SERVICE_AREAS if a in rows.index]
     bars = _level_bars(
@@ -159,7 +154,7 @@ def escalations_by_estate(
         return empty_figure(lang, title=title, height=height)
     ranked = frame[frame["escalations"] > 0].copy()
     if ranked.empty:
-        return _note_figure(i18n.t("escalations.none", lang), title=title, height=height)
+        return message_figure(i18n.t("escalations.none", lang), title=title, height=height)
     ranked["rate"] = pd.to_numeric(ranked["escalation_rate_pct"], errors="coerce")
     ranked = ranked.sort_values(["escalations", "rate", "estate_id"], ascending=[False, False, True]).head(top)
     ranked = ranked.iloc[::-1]  # plotly draws the first category at the bottom
@@ -230,7 +225,7 @@ def complaints_by_severity(weekly: pd.DataFrame, lang: str, *, titled: bool = Fa
     if _total(weekly, "tickets") == 0:
         return empty_figure(lang, title=title)
     if _total(weekly, "complaints") == 0:
-        return _note_figure(i18n.t("escalations.no_complaints", lang), title=title)
+        return message_figure(i18n.t("escalations.no_complaints", lang), title=title)
     severities = [
         (f"severity_{severity}", i18n.label("severity", severity, lang), SEVERITY_COLOURS[severity])
         for severity in SEVERITY_KEYS

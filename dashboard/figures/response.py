@@ -79,6 +79,7 @@ def reply_trend(weekly: pd.DataFrame, target_minutes: float, lang: str, *, title
     traces, shapes = [], []
     for col, column in ((1, "response_median"), (2, "response_p90")):
         x, y = ("x", "y") if col == 1 else ("x2", "y2")
+        drawn = len(traces)
         for area in SERVICE_AREAS:
             values, counts = _per_week(weekly, weeks, area, column)
             if all(v is None for v in values):
@@ -88,8 +89,10 @@ def reply_trend(weekly: pd.DataFrame, target_minutes: float, lang: str, *, title
                 + i18n.t("response.hover_tickets", lang, count=i18n.number(n, lang))
                 for w, v, n in zip(weeks, values, counts)
             ], lang, legendgroup=area, showlegend=col == 1, xaxis=x, yaxis=y))
+        if len(traces) == drawn:
+            continue  # no line in this plot, so no target either
         # The median sits below the target, the 90th percentile mostly above: label the clear side.
-        line, label = hline(target_minutes, x=x, y_axis=y, position="top left" if col == 1 else "bottom right",
+        line, label = hline(target_minutes, xaxis=x, yaxis=y, position="top left" if col == 1 else "bottom right",
                             label=i18n.t("response.target_line", lang, target=f"{target_minutes:g}"))
         shapes += line
         layout["annotations"] += label

@@ -49,7 +49,7 @@ def _target_line(value: float | None, lang: str, *, vertical: bool = False) -> t
     # Above everything (below, a grid line at the target would hide it); bar values sit at the
     # bars' base, so the line never runs through them.
     shapes, _ = (vline if vertical else hline)(value, layer="above")
-    legend = {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "line": TARGET_LINE,
+    legend = {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "line": dict(TARGET_LINE),
               "name": i18n.t("satisfaction.target", lang, value=i18n.percent(value, lang, 0)), "hoverinfo": "skip", "showlegend": True}
     return shapes, [legend]
 
