@@ -333,10 +333,10 @@ def test_segments_tile_the_period_once(start, length, cuts, grains, data):
     assert all(d < data[0] or d > data[1] for d in set(covered) - set(asked))  # beyond it, only empty days
     if not data:
         assert covered == asked
-    # Two years and more hold a whole calendar year, read as its row when day rows can meet it at
-    # both ends. Without them the plan may keep to weeks, quarters and months instead: leaving a
-    # year (it ends on any weekday) for weeks can take raw days, which cost more than rows.
-    if {"year", "day"} <= grains and length >= 731 and not cuts and not data:
+    # Two years and more hold a whole calendar year, read as its row unless weeks without days
+    # would have to meet it: a year ends on any weekday, and leaving it for weeks can take raw
+    # days, which cost more than rows (the plan then keeps to weeks, months and quarters).
+    if "year" in grains and ("day" in grains or "week" not in grains) and length >= 731 and not cuts and not data:
         assert any(part.source == "year" for part in parts)
 
 
