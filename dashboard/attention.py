@@ -15,7 +15,8 @@ def estates_needing_attention(league: pd.DataFrame, settings: Settings, limit: i
     reasons["sla"] = judged["within_sla_pct"].astype(float) < settings.target_within_sla_pct - settings.amber_margin_pct
     reasons["csat"] = judged["csat_pct"].astype(float) < settings.target_csat_pct - settings.amber_margin_pct
     reasons["escalation"] = judged["escalation_rate_pct"].astype(float) > settings.ceiling_escalation_rate_pct + settings.amber_margin_pct
-    judged["reasons"] = reasons.apply(lambda row: [name for name, flagged in row.items() if flagged], axis=1)
+    names = list(reasons.columns)  # by plain rows: a pandas apply per estate costs ~10 us each
+    judged["reasons"] = [[n for n, flagged in zip(names, row) if flagged] for row in reasons.itertuples(index=False)]
     judged["flags"] = reasons.sum(axis=1)
     flagged = judged[judged["flags"] > 0]
     # Most reasons first, then the furthest below the SLA target.
