@@ -347,6 +347,14 @@ class Segment:
     first: dt.date
     last: dt.date
 
+    @property
+    def rows(self) -> int:
+        """How many rows of its grain it spans (whole rows: it starts one and ends another)."""
+        months = (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
+        days = (self.last - self.first).days + 1
+        return {"day": days, "week": days // 7, "month": months, "quarter": months // 3,
+                "year": self.last.year - self.first.year + 1}.get(self.source, 0)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -361,6 +369,11 @@ class Plan:
     @property
     def raw(self) -> list[Segment]:
         return [s for s in self.segments if s.source == "raw"]
+
+    @property
+    def rows_per_group(self) -> int:
+        """Rollup rows read per group (and measure): a year and two months are three."""
+        return sum(s.rows for s in self.rolled_up)
 
 
 def _next_month(day: dt.date) -> dt.date:
@@ -780,10 +793,12 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
     if plan.rolled_up:
         keys = [_key(histogram, d, plan).label(d) for d in by]
         where = _where(histogram, plan, filters, scope)
-        if db.dialect == "postgresql":  # a row per group; not through a cursor, which plans for its first rows
+        if db.dialect == "postgresql" and plan.rows_per_group > JOINED_ABOVE_ROWS:
+            # a row per group; not through a cursor, which plans for its first rows
             packed = db.frame(_packed_per_group(histogram, plan, keys, by, where), binary=True)
-        else:  # per estate over years: ~16 MB of buckets in ~70,000 rows
-            packed = db.frame(sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*where), stream=True)
+        else:  # per estate over years: up to ~16 MB of buckets in ~70,000 rows
+            statement = sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*where)
+            packed = db.frame(statement, binary=True) if db.dialect == "postgresql" else db.frame(statement, stream=True)
     else:
         packed = pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
     edges = None
@@ -793,6 +808,12 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
     out = percentiles_from_ranked(histograms.ranked(packed, edges, [*by, "measure"], PERCENTILES.values()), by)
     out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
     return out
+
+
+# Past this many rows per group and measure PostgreSQL joins a group's packed rows faster than
+# the driver hands them over one by one (2,000 estates at 10M: 4 year rows each, 130 -> 85 ms
+# read as they are; 18-23 rows of days to years, 100-220 ms joined against 145-300 ms).
+JOINED_ABOVE_ROWS = 8
 
 
 def _packed_per_group(histogram: sa.Table, plan: Plan, keys: list, by: Sequence[str], where: list):

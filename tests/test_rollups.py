@@ -243,11 +243,15 @@ def parallel_plans(rolled_db):
     rolled_db.engine.dispose()
 
 
+@pytest.mark.parametrize("read_as", ["joined", "row by row"])
 @pytest.mark.parametrize("selection", ["five-months", "five-months-one-area", "years", "years-two-estates"])
-def test_estate_medians_from_packed_histograms_are_within_one_percent(rolled_db, raw_only, selection, parallel_plans):
+def test_estate_medians_from_packed_histograms_are_within_one_percent(rolled_db, raw_only, selection, read_as, parallel_plans, monkeypatch):
     """The league's medians per estate add up packed week, month, quarter and year rows and, at
-    a period's ends, days of tickets (five months end on a Friday)."""
+    a period's ends, days of tickets (five months end on a Friday); the packed rows read joined
+    per group by PostgreSQL (many rows a group) or as stored (a few)."""
     from data_access.league import estate_medians
+
+    monkeypatch.setattr(rollups, "JOINED_ABOVE_ROWS", 0 if read_as == "joined" else 10**9)
 
     chosen = dict(ROLLUP_SELECTIONS[selection])
     filters = Filters(chosen.pop("start"), chosen.pop("end"), **chosen)
@@ -558,3 +562,17 @@ def test_sqlite_reads_unresolved_complaints_through_their_partial_index(rolled_s
     with rolled_sqlite.engine.connect() as conn:
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
     assert "ix_tickets_unresolved_complaints" in plan, plan
+
+
+def test_a_plan_counts_the_rows_it_reads_per_group():
+    """What decides whether PostgreSQL joins a group's packed rows before sending them."""
+    plan = rollups.Plan(rollups.ROLLUPS[0], (
+        rollups.Segment("raw", D(2023, 12, 30), D(2023, 12, 31)),
+        rollups.Segment("year", D(2024, 1, 1), D(2025, 12, 31)),
+        rollups.Segment("quarter", D(2026, 1, 1), D(2026, 6, 30)),
+        rollups.Segment("month", D(2026, 7, 1), D(2026, 8, 31)),
+        rollups.Segment("week", D(2026, 8, 31), D(2026, 9, 13)),
+        rollups.Segment("day", D(2026, 9, 14), D(2026, 9, 16)),
+    ))
+    assert [s.rows for s in plan.segments] == [0, 2, 2, 2, 2, 3]
+    assert plan.rows_per_group == 11
