@@ -71,8 +71,8 @@ class _Sorted:
     def of_packed(cls, packed: pd.DataFrame, codes: np.ndarray) -> _Sorted:
         order = np.argsort(codes, kind="stable")  # the rows sorted, not their entries
         buckets, counts = packed["buckets"].to_numpy()[order], packed["counts"].to_numpy()[order]
-        lengths = np.fromiter((len(b) for b in buckets), np.int64, len(buckets)) // BUCKET.itemsize
-        counted = np.fromiter((len(c) for c in counts), np.int64, len(counts)) // COUNT.itemsize
+        lengths = np.fromiter(map(len, buckets), np.int64, len(buckets)) // BUCKET.itemsize
+        counted = np.fromiter(map(len, counts), np.int64, len(counts)) // COUNT.itemsize
         if not np.array_equal(lengths, counted):  # rows joined by the database out of step
             raise ValueError("packed histogram rows whose buckets and counts differ in length")
         bucket = np.frombuffer(b"".join(buckets), BUCKET)
@@ -109,11 +109,12 @@ def _dense(parts: Sequence[_Sorted], groups: int) -> Iterable[tuple[int, int, np
     step = max(1, min(MAX_CELLS // width, MAX_ENTRIES * groups // entries))
     for first in range(0, groups, step):
         last = min(first + step, groups)
-        block = np.zeros((last - first) * width)
+        block = None
         for part in parts:
             group, bucket, count = part.between(first, last)
             cells = (group - first) * width + (bucket.astype(np.int64) - low)
-            block += np.bincount(cells, weights=count, minlength=(last - first) * width)
+            counted = np.bincount(cells, weights=count, minlength=(last - first) * width)
+            block = counted if block is None else block + counted  # mostly one part: no zeros to add to
         yield first, low, block.reshape(last - first, width)
 
 
