@@ -37,7 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dashboard import urlstate
-from dashboard.app import create_app, freeze_startup_heap
+from dashboard.app import create_app
+from dashboard.heap import freeze_startup_heap
 from dashboard.services import EXTENSION
 from data_access import ALL, Settings
 
@@ -136,6 +137,7 @@ def fire_page(client, deps: list[dict], values: dict) -> tuple[float, int, list[
         started = time.perf_counter()
         response = client.post("/_dash-update-component", data=body, content_type="application/json")
         seconds += time.perf_counter() - started
+        response.close()  # as a WSGI server does once it has sent the answer
         if response.status_code == 204:
             continue
         if response.status_code != 200:

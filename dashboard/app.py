@@ -12,6 +12,7 @@ from data_access import Database, DataSourceError, Settings
 
 from . import audit, layout
 from .auth import init_auth
+from .heap import freeze_when_warm
 from .hardening import init_hardening
 from .index_page import DashboardApp
 from .services import Services
@@ -28,16 +29,6 @@ def _secret_key(settings: Settings) -> str:
     return secrets.token_hex(32)  # demo without sign-in: sessions only carry the CSRF token
 
 
-def freeze_startup_heap() -> None:
-    """Move everything built at start (Dash, Plotly, pandas, the layout) out of the garbage
-    collector's reach: a full collection then walks only what requests create, which takes a
-    full collection from ~70 ms to ~10 ms in the middle of a callback."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-
-
 def create_app(settings: Settings | None = None, db_url: str | None = None) -> dash.Dash:
     settings = settings or Settings()
     db = Database(db_url or settings.db_url or settings.embedded_db_url, statement_timeout=settings.statement_timeout_seconds)
@@ -51,6 +42,7 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> d
     audit.configure(settings.audit_log_path)
     init_hardening(server, settings)
     init_auth(server, settings)
+    freeze_when_warm(server)
 
     @server.route("/vendor/bootstrap/<path:filename>")
     def bootstrap_static(filename: str):  # Bootstrap served locally: meeting rooms may have no internet

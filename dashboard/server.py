@@ -46,7 +46,8 @@ def serve(settings: Settings, *, db_url: str | None, host: str, port: int, worke
     os.environ["ESTATE_DB_URL"] = url  # gunicorn workers build their app from the environment
     print(f"Serving {probe.describe()} on http://{host}:{port}/", file=sys.stderr, flush=True)
     if workers <= 1:
-        from .app import create_app, freeze_startup_heap
+        from .app import create_app
+        from .heap import freeze_startup_heap
 
         app = create_app(settings, url)
         freeze_startup_heap()
@@ -61,7 +62,8 @@ def serve(settings: Settings, *, db_url: str | None, host: str, port: int, worke
             self.cfg.set("timeout", int(settings.statement_timeout_seconds) + 30)
 
         def load(self):
-            from .app import create_app, freeze_startup_heap
+            from .app import create_app
+            from .heap import freeze_startup_heap
 
             server = create_app(Settings(), url).server
             freeze_startup_heap()

@@ -1,5 +1,6 @@
 """WSGI entry point for gunicorn: `gunicorn dashboard.wsgi:server` (database from ESTATE_DB_URL)."""
-from .app import create_app, freeze_startup_heap
+from .app import create_app
+from .heap import freeze_startup_heap
 
 app = create_app()
 server = app.server
