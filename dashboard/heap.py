@@ -14,24 +14,29 @@ import itertools
 
 import flask
 
-# Requests after which the heap is frozen again: by the first, every page has usually been drawn
-# in both languages (2,000 estates: a full collection then takes ~70 ms, ~1 ms once frozen).
-WARM_AFTER_REQUESTS = (200, 2_000)
+# Callback requests after which the heap is frozen again: by the first, every page has usually
+# been drawn in both languages. At 10M, the bench's full collections inside callbacks went from
+# 70-120 ms to 15-65 ms (what remains is pandas' cyclic garbage, not the kept heap).
+WARM_AFTER_CALLBACKS = (200, 2_000)
+CALLBACK_PATH = "/_dash-update-component"
 
 
 def freeze_startup_heap() -> None:
-    """Move everything built at start out of the collector's reach (a full collection then
-    walks only what requests create: ~70 ms -> ~10 ms)."""
+    """Collect, then move everything alive out of the collector's reach: a full collection
+    then walks only what was made since."""
     gc.collect()
     gc.freeze()
 
 
 def freeze_when_warm(server: flask.Flask) -> None:
-    """Freeze again after WARM_AFTER_REQUESTS requests, once each answer has gone out."""
+    """Freeze again after WARM_AFTER_CALLBACKS callback requests, once that answer has gone out
+    (the collection takes ~70 ms: it delays the worker's next request, not this one). Callbacks
+    only: files (assets, Bootstrap) are sent as they are, without the close that runs it, and
+    health checks warm nothing."""
     served = itertools.count(1)
 
     @server.after_request
     def _freeze_when_warm(response: flask.Response) -> flask.Response:
-        if next(served) in WARM_AFTER_REQUESTS:
+        if flask.request.path.endswith(CALLBACK_PATH) and next(served) in WARM_AFTER_CALLBACKS:
             response.call_on_close(freeze_startup_heap)
         return response

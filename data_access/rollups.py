@@ -372,7 +372,10 @@ class Plan:
 
     @property
     def rows_per_group(self) -> int:
-        """Rollup rows read per group (and measure): a year and two months are three."""
+        """Rollup rows read per group (and measure): a year and two months are three. Per value
+        of the question's keys if they are all the rollup's dimensions (the per-estate medians);
+        with a dimension filtered but not grouped by (two areas of the `estate` rollup) there are
+        more, which only leaves the rows read as stored where joining them would be quicker."""
         return sum(s.rows for s in self.rolled_up)
 
 

@@ -18,23 +18,29 @@ def unfrozen():
 
 
 def test_the_heap_is_frozen_again_after_the_first_requests(monkeypatch, unfrozen):
-    monkeypatch.setattr(heap, "WARM_AFTER_REQUESTS", (3,))
+    monkeypatch.setattr(heap, "WARM_AFTER_CALLBACKS", (3,))
     server = flask.Flask(__name__)
     kept = []  # what requests build and keep: a cache filling up
 
-    @server.route("/")
+    @server.route(heap.CALLBACK_PATH, methods=["GET"])
     def answer():
         kept.extend([i] for i in range(1_000))
+        return "ok"
+
+    @server.route("/health")
+    def health():  # not a callback: never counted
         return "ok"
 
     heap.freeze_when_warm(server)
     client = server.test_client()
 
-    def request():  # closed, as a WSGI server closes each response once it is sent
-        response = client.get("/")
+    def request(path=heap.CALLBACK_PATH):  # closed, as a WSGI server closes each response once it is sent
+        response = client.get(path)
         assert response.status_code == 200
         response.close()
 
+    for _ in range(5):
+        request("/health")
     for _ in range(2):
         request()
     assert gc.get_freeze_count() == 0

@@ -571,8 +571,9 @@ def test_a_plan_counts_the_rows_it_reads_per_group():
         rollups.Segment("year", D(2024, 1, 1), D(2025, 12, 31)),
         rollups.Segment("quarter", D(2026, 1, 1), D(2026, 6, 30)),
         rollups.Segment("month", D(2026, 7, 1), D(2026, 8, 31)),
-        rollups.Segment("week", D(2026, 8, 31), D(2026, 9, 13)),
-        rollups.Segment("day", D(2026, 9, 14), D(2026, 9, 16)),
+        rollups.Segment("day", D(2026, 9, 1), D(2026, 9, 6)),
+        rollups.Segment("week", D(2026, 9, 7), D(2026, 9, 20)),
+        rollups.Segment("day", D(2026, 9, 21), D(2026, 9, 23)),
     ))
-    assert [s.rows for s in plan.segments] == [0, 2, 2, 2, 2, 3]
-    assert plan.rows_per_group == 11
+    assert [s.rows for s in plan.segments] == [0, 2, 2, 2, 6, 2, 3]
+    assert plan.rows_per_group == 17

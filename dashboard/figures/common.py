@@ -234,7 +234,7 @@ def add_annotations(fig: go.Figure, annotations, lang: str, *, bucket: str = "we
 def _plots_with_traces(fig: go.Figure) -> list[tuple[str, str]]:
     """(x axis, y axis) of each plot of a figure that draws something (as add_vrect's
     exclude_empty_subplots), from its layout's axes."""
-    used = {(trace.xaxis or "x", trace.yaxis or "y") for trace in fig.data}
+    used = {(getattr(trace, "xaxis", None) or "x", getattr(trace, "yaxis", None) or "y") for trace in fig.data}
     pairs = [pair for _, pair in _axis_pairs(fig.layout.to_plotly_json())] or [("x", "y")]
     return [pair for pair in pairs if pair in used]
 
