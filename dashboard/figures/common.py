@@ -57,6 +57,7 @@ pio.templates.default = "estate_dashboard"
 
 
 CHART_HEIGHT = 320  # px, unless a chart says otherwise
+HOVER_TEXT = "%{hovertext}<extra></extra>"  # a point's hovertext alone, without the trace's name beside it
 
 
 def frame_layout(*, title: str | None = None, height: int = CHART_HEIGHT, legend: bool = True) -> dict:

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from data_access.schema import ESCALATION_LEVELS, SERVICE_AREAS, SEVERITIES
 
 from .. import i18n
-from .common import LEVEL_COLOURS, SEVERITY_COLOURS, add_annotations, chart, empty_figure, message_figure
+from .common import HOVER_TEXT, LEVEL_COLOURS, SEVERITY_COLOURS, add_annotations, chart, empty_figure, message_figure
 from .response import full_weeks, week_label, week_tickformat
 
 ALL_TICKETS_COLOUR = "#9aa5b8"
@@ -54,7 +54,7 @@ def _weekly_stacks(weekly: pd.DataFrame, stacks: list[tuple[str, str, str]], axi
                 i18n.t("escalations.hover_level", lang, label=label, level=name, count=i18n.number(n, lang))
                 for label, n in zip(week_labels, counts)
             ],
-            "hovertemplate": "%{hovertext}<extra></extra>",
+            "hovertemplate": HOVER_TEXT,
         })
     fig = chart(bars, {
         "barmode": "stack", "bargap": 0.2,
@@ -105,7 +105,7 @@ def _level_bars(
         axes = {"x": counts, "y": labels, "orientation": "h"} if horizontal else {"x": labels, "y": counts}
         bars.append({
             "type": "bar", **axes, "name": name, "marker": {"color": LEVEL_COLOURS[level]}, "customdata": keys,
-            "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+            "hovertext": hover, "hovertemplate": HOVER_TEXT,
         })
     return bars
 
@@ -208,7 +208,7 @@ def escalation_ladder(summary: pd.DataFrame, lang: str, *, titled: bool = False)
         "text": [f"{i18n.number(n, lang)} · {i18n.percent(s, lang, 1)}" for n, s in zip(steps, share)],
         "textposition": "outside", "cliponaxis": False,
         "marker": {"color": [ALL_TICKETS_COLOUR, *[LEVEL_COLOURS[n] for n in ESCALATION_LEVELS]]},
-        "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+        "hovertext": hover, "hovertemplate": HOVER_TEXT,
     }
     return chart([rungs], {
         "yaxis": {"automargin": True, "autorange": "reversed"},

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from data_access.schema import SERVICE_AREAS
 
 from .. import i18n
-from .common import chart, empty_figure
+from .common import HOVER_TEXT, chart, empty_figure
 
 # Defined in assets/estates.js: dash-ag-grid accepts a comparator only as a named function.
 NULLS_LAST = {"function": "estatesNullsLast"}
@@ -253,7 +253,7 @@ def estate_area_heatmap(by_area: pd.DataFrame, estates: pd.DataFrame, figure: st
     cells = {
         "type": "heatmap", "z": z, "x": [area_names[a] for a in areas], "y": labels,
         "text": text, "texttemplate": "%{text}", "textfont": {"size": 11},
-        "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>",
+        "hovertext": hover, "hovertemplate": HOVER_TEXT,
         "colorscale": spec.colorscale, "xgap": 1, "ygap": 1,
         "colorbar": {"thickness": 10, "len": min(1.0, 400 / height + 0.2),
                      "title": {"text": label, "side": "right", "font": {"size": 11}}},

@@ -19,7 +19,9 @@ from data_access.schema import PRIORITIES, SERVICE_AREAS, TICKET_CHANNELS
 
 from .. import i18n
 from ..periods import TREND_WEEKS, trend_window
-from .common import AREA_COLOURS, CURRENT_COLOUR, add_annotations, chart, empty_figure, hline, merged, subplot_layout, vline
+from .common import (
+    AREA_COLOURS, CURRENT_COLOUR, HOVER_TEXT, add_annotations, chart, empty_figure, hline, merged, subplot_layout, vline,
+)
 
 PRIORITY_COLOURS = {"urgent": "#c8553d", "normal": "#1f4e79"}
 BEYOND_TARGET_COLOUR = "#f0a36b"
@@ -112,7 +114,7 @@ def _area_line(area: str, weeks: list[str], values: list, hover: list[str], lang
     return {
         "type": "scatter", "x": weeks, "y": values, "mode": "lines+markers", "name": i18n.area(area, lang),
         "line": {"color": AREA_COLOURS[area], "width": 2}, "marker": {"size": 5},
-        "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>", **trace,
+        "hovertext": hover, "hovertemplate": HOVER_TEXT, **trace,
     }
 
 
@@ -180,7 +182,7 @@ def reply_distribution(
     bar = {
         "type": "bar", "x": labels, "y": buckets["tickets"].tolist(),
         "marker": {"color": [CURRENT_COLOUR if w else BEYOND_TARGET_COLOUR for w in within]},
-        "hovertext": hover, "hovertemplate": "%{hovertext}<extra></extra>", "showlegend": False,
+        "hovertext": hover, "hovertemplate": HOVER_TEXT, "showlegend": False,
     }
     boundary = sum(within) - 0.5  # between the last bucket within target and the first beyond
     shapes, notes = vline(boundary, label=i18n.t("response.target_line", lang, target=f"{target_minutes:g}"))
@@ -248,7 +250,7 @@ def sla_by_area_priority(
                 _sla_hover(f"{i18n.area(a, lang)} · {i18n.label('priority', priority, lang)}", rows.loc[a], lang)
                 for a in present
             ],
-            "hovertemplate": "%{hovertext}<extra></extra>",
+            "hovertemplate": HOVER_TEXT,
         })
     layout = {"barmode": "group", "bargap": 0.25, "uniformtext": {"minsize": 9, "mode": "hide"}}
     return chart(bars, merged(_sla_layout(target_pct, lang), layout), title=title)
@@ -277,7 +279,7 @@ def sla_by_channel(
         "textposition": "outside",
         "cliponaxis": False,
         "hovertext": [_sla_hover(label, rows.loc[c], lang) for label, c in zip(labels, channels)],
-        "hovertemplate": "%{hovertext}<extra></extra>",
+        "hovertemplate": HOVER_TEXT,
     }
     return chart([bar], merged(_sla_layout(target_pct, lang), {"bargap": 0.3}), title=title, legend=False)
 
@@ -323,7 +325,7 @@ def slow_reply_heatmap(frame: pd.DataFrame, target_minutes: float, lang: str, *,
         "colorscale": SLOW_SCALE,
         "zmin": 0,
         "hovertext": hover,
-        "hovertemplate": "%{hovertext}<extra></extra>",
+        "hovertemplate": HOVER_TEXT,
         "xgap": 1,
         "ygap": 1,
         "colorbar": {

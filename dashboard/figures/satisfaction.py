@@ -16,13 +16,14 @@ from data_access.schema import SATISFACTION_DIMENSIONS, SERVICE_AREAS
 
 from .. import i18n
 from ..periods import trend_window
-from .common import AREA_COLOURS, TARGET_LINE, add_annotations, chart, empty_figure, hline, merged, subplot_layout, vline
+from .common import (
+    AREA_COLOURS, HOVER_TEXT, TARGET_LINE, add_annotations, chart, empty_figure, hline, merged, subplot_layout, vline,
+)
 
 MIN_RANKED_RESPONSES = 10  # fewer responses than this say too little about an estate
 ALL_AREAS_COLOUR = "#111827"
 SCORE_COLOURS = {1: "#c8553d", 2: "#f08a4b", 3: "#b8b8b8", 4: "#8cc084", 5: "#3f8f4e"}
 GOOD, WATCH, BAD = "#3f8f4e", "#e0a030", "#c8553d"
-HOVER_TEXT = "%{hovertext}<extra></extra>"  # a point's hovertext alone, without the trace's name beside it
 
 
 def number_or_none(value):
