@@ -125,35 +125,39 @@ class Services:
         and a query of its own stay within the worker's time limit (server.py)."""
         return self.settings.statement_timeout_seconds
 
-    @contextlib.contextmanager
     def _flight(self, key: str):
         """Held while `key` is computed: a lock in Redis when the workers share it there, else
         one in this process. Yields whether this request holds it and whether it waited."""
+        return self._redis_flight(key) if self._redis is not None else self._process_flight(key)
+
+    @contextlib.contextmanager
+    def _redis_flight(self, key: str):
         wait = self._wait_seconds()
-        if self._redis is not None:
-            # Expires when no worker can still be computing (it would have been stopped), so a
-            # worker killed while holding it leaves no question locked for long.
-            lock = self._redis.lock(f"estate:flight:{key}", timeout=wait + 30, sleep=0.02, blocking_timeout=wait)
-            try:
-                flight = _Flight(held=lock.acquire(blocking=False))
-                if not flight.held:
-                    flight = _Flight(held=lock.acquire(), waited=True)
-            except redis.RedisError:  # the cache itself reports Redis gone
-                flight, lock = _Flight(held=True), None
-            try:
-                yield flight
-            finally:
-                if flight.held and lock is not None:
-                    with contextlib.suppress(redis.RedisError):  # expired meanwhile: nothing to release
-                        lock.release()
-            return
+        # Expires when no worker can still be computing (it would have been stopped), so a
+        # worker killed while holding it leaves no question locked for long.
+        lock = self._redis.lock(f"estate:flight:{key}", timeout=wait + 30, sleep=0.02, blocking_timeout=wait)
+        try:
+            flight = _Flight(held=lock.acquire(blocking=False))
+            if not flight.held:
+                flight = _Flight(held=lock.acquire(), waited=True)
+        except redis.RedisError:  # the cache itself reports Redis gone
+            flight, lock = _Flight(held=True), None
+        try:
+            yield flight
+        finally:
+            if flight.held and lock is not None:
+                with contextlib.suppress(redis.RedisError):  # expired meanwhile: nothing to release
+                    lock.release()
+
+    @contextlib.contextmanager
+    def _process_flight(self, key: str):
         with self._flights_guard:
             waiters = self._flights.setdefault(key, _Waiters())
             waiters.count += 1
         try:
             flight = _Flight(held=waiters.lock.acquire(blocking=False))
             if not flight.held:
-                flight = _Flight(held=waiters.lock.acquire(timeout=wait), waited=True)
+                flight = _Flight(held=waiters.lock.acquire(timeout=self._wait_seconds()), waited=True)
             try:
                 yield flight
             finally:
