@@ -1,6 +1,6 @@
 """The page's HTML, the first thing a browser gets: what it fetches and runs before any figure.
 
-Two changes to Dash's own index, both for the first page of a visit (measured side by side in
+Three changes to Dash's own index, all for the first page of a visit (measured side by side in
 BENCHMARKS.md, checked in tests/browser/test_first_load.py):
 
 - Dash's Babel polyfill is left out. It patches a browser back to ES5 (~100 KB, the longest
@@ -10,16 +10,22 @@ BENCHMARKS.md, checked in tests/browser/test_first_load.py):
   the callback graph, and the lazily loaded components every page draws (the filter bar's
   dropdowns and date picker, the charts). The browser fetches them while it runs the scripts,
   and the renderer finds them waiting.
+- plotly.js (the vendored partial bundle, assets/vendor) is not one of the page's scripts: the
+  first chart runs it, as dcc.Graph does when no `Plotly` is defined. Its ~300 ms of start-up
+  then runs while the first callbacks are with the server, not before they are sent. It is
+  preloaded with the rest, and a page without charts never runs it.
 """
 from __future__ import annotations
 
 import re
 
 import dash
+from plotly.offline import get_plotlyjs_version
 
 POLYFILL = re.compile(r'<script src="[^"]*/dash/deps/polyfill@[^"]*"></script>\s*')
 # dcc's lazy chunks of the shell's filter bar and of dcc.Graph (webpack names them so).
 SHELL_CHUNKS = ("async-dropdown.js", "async-datepicker.js", "async-graph.js")
+PLOTLY_BUNDLE = f"vendor/plotly-cartesian-{get_plotlyjs_version()}.min.js"
 
 
 class DashboardApp(dash.Dash):
@@ -30,7 +36,12 @@ class DashboardApp(dash.Dash):
             f'<link rel="preload" href="{prefix}_dash-layout" as="fetch" crossorigin="anonymous">',
             f'<link rel="preload" href="{prefix}_dash-dependencies" as="fetch" crossorigin="anonymous">',
             *(f'<link rel="preload" href="{prefix}_dash-component-suites/dash/dcc/{chunk}" as="script">' for chunk in SHELL_CHUNKS),
+            f'<link rel="preload" href="{self.get_asset_url(PLOTLY_BUNDLE)}" as="script">',  # for the first chart
         ]
         kwargs["metas"] = kwargs.get("metas", "") + "\n" + "\n".join(preloads)
-        kwargs["scripts"] = POLYFILL.sub("", kwargs.get("scripts", ""))
+        # dcc.Graph loads plotly.js from window._dashPlotlyJSURL; the renderer sets that to the
+        # full 4.7 MB bundle when it starts, so the address is fixed to the vendored one first.
+        bundle = f'{{get: () => "{self.get_asset_url(PLOTLY_BUNDLE)}", set: () => {{}}}}'
+        loader = f'<script>Object.defineProperty(window, "_dashPlotlyJSURL", {bundle});</script>'
+        kwargs["scripts"] = loader + POLYFILL.sub("", kwargs.get("scripts", ""))
         return super().interpolate_index(**kwargs)

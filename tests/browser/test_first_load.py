@@ -4,12 +4,13 @@ no callback fires for a click that never happened, so nothing holds the page's f
 (they wait for every callback writing the URL they listen to)."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
 from conftest import wait_for_dash
 
-from dashboard.index_page import SHELL_CHUNKS
+from dashboard.index_page import PLOTLY_BUNDLE, SHELL_CHUNKS
 
 CHART_PAGES = ("/", "/response", "/escalations", "/satisfaction", "/estates", "/tickets")
 CLICKS = {"clickData", "cellClicked"}
@@ -70,7 +71,9 @@ def test_the_layout_and_lazy_components_come_with_the_scripts_once(page, dashboa
     """The index preloads the layout, the callback graph and the shell's lazy components, so the
     browser fetches them while it runs the scripts. Each is fetched once: a preload the renderer
     did not take (another credentials mode, another address) would be fetched again after the
-    scripts. Dash's legacy polyfill is not fetched, and the pages still draw without it."""
+    scripts. Dash's legacy polyfill is not fetched, and the pages still draw without it.
+    plotly.js is preloaded but not among the page's scripts: the first chart runs it (so the
+    first callbacks are on their way meanwhile), and it is the vendored partial bundle."""
     fetched, statuses = [], {}
     page.on("request", lambda r: fetched.append(urlsplit(r.url).path))
     page.on("response", lambda r: statuses.setdefault(urlsplit(r.url).path, r.status))
@@ -79,7 +82,8 @@ def test_the_layout_and_lazy_components_come_with_the_scripts_once(page, dashboa
     # the chart drew its bars (a lazily loaded component, which needs regeneratorRuntime)
     assert page.evaluate("() => document.querySelector('#overview-area-chart .js-plotly-plot')._fullData.length") == 2
     renderer = next(i for i, p in enumerate(fetched) if "/dash-renderer/" in p)
-    preloaded = ("/_dash-layout", "/_dash-dependencies", *(f"/_dash-component-suites/dash/dcc/{c}" for c in SHELL_CHUNKS))
+    plotly = f"/assets/{PLOTLY_BUNDLE}"
+    preloaded = ("/_dash-layout", "/_dash-dependencies", *(f"/_dash-component-suites/dash/dcc/{c}" for c in SHELL_CHUNKS), plotly)
     for path in preloaded:
         assert fetched.count(path) == 1, f"{path} fetched {fetched.count(path)} times"
         assert fetched.index(path) < renderer, f"{path} was not asked for beside the scripts"
@@ -87,3 +91,6 @@ def test_the_layout_and_lazy_components_come_with_the_scripts_once(page, dashboa
     lazy = {p for p in fetched if "/dash/dcc/async-" in p}
     assert lazy <= set(preloaded), f"lazy chunks fetched but not preloaded: {lazy - set(preloaded)}"
     assert not [p for p in fetched if "polyfill" in p]
+    index = page.request.get(dashboard_url + "/?period=last_month").text()
+    assert f'<link rel="preload" href="{plotly}" as="script">' in index
+    assert not [src for src in re.findall(r'<script[^>]* src="([^"]+)"', index) if "plotly" in src], "plotly.js holds up the page's scripts"
