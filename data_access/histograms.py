@@ -84,12 +84,25 @@ class _Sorted:
         order = np.argsort(group, kind="stable")
         return cls(group[order], np.arange(1, len(group) + 1), bucket[order], count[order])
 
-    def between(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(group, bucket, count) of the entries of groups first <= g < last."""
+    def _rows(self, first: int, last: int) -> tuple[int, int, int, int, np.ndarray]:
+        """The rows of groups first <= g < last (start, end), their entries (lo, hi) and lengths."""
         start, end = np.searchsorted(self.group, [first, last])
         lo, hi = (self.ends[start - 1] if start else 0), (self.ends[end - 1] if end else 0)
-        lengths = np.diff(self.ends[start:end], prepend=lo)
+        return start, end, lo, hi, np.diff(self.ends[start:end], prepend=lo)
+
+    def between(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(group, bucket, count) of the entries of groups first <= g < last."""
+        start, end, lo, hi, lengths = self._rows(first, last)
         return np.repeat(self.group[start:end], lengths), self.bucket[lo:hi], self.count[lo:hi]
+
+    def cells(self, first: int, last: int, width: int, low: int) -> tuple[np.ndarray, np.ndarray]:
+        """(cell, count) of the entries of groups first <= g < last, a cell being
+        (group - first) * width + bucket - low: one offset per row, repeated and added to
+        (millions of entries: one pass instead of five)."""
+        start, end, lo, hi, lengths = self._rows(first, last)
+        cells = np.repeat((self.group[start:end] - first) * width - low, lengths)
+        cells += self.bucket[lo:hi]
+        return cells, self.count[lo:hi]
 
 
 def unpack(packed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -111,8 +124,7 @@ def _dense(parts: Sequence[_Sorted], groups: int) -> Iterable[tuple[int, int, np
         last = min(first + step, groups)
         block = None
         for part in parts:
-            group, bucket, count = part.between(first, last)
-            cells = (group - first) * width + (bucket.astype(np.int64) - low)
+            cells, count = part.cells(first, last, width, low)
             counted = np.bincount(cells, weights=count, minlength=(last - first) * width)
             block = counted if block is None else block + counted  # mostly one part: no zeros to add to
         yield first, low, block.reshape(last - first, width)
