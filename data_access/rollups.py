@@ -405,6 +405,9 @@ STEPS = {
 }
 
 
+YEAR_ROW = dt.timedelta(days=366)  # the longest row
+
+
 def segments(start: dt.date, end: dt.date, grains: Sequence[str], cuts: Iterable[dt.date] = (),
              data: tuple[dt.date, dt.date] | None = None) -> list[Segment]:
     """[start, end] cut at `cuts`, then tiled by whole rows of the rollup's grains and single days
@@ -414,6 +417,11 @@ def segments(start: dt.date, end: dt.date, grains: Sequence[str], cuts: Iterable
     of them, nothing lies beyond it, so the cover may begin or stop anywhere in the empty days
     up to that calendar year's end: a question "until yesterday" of data loaded up to yesterday
     reads this month's row, not its days; three years from the first day of data, four year rows."""
+    if data and end >= data[0] and start <= data[1]:
+        # No row lies wholly before the data or after it, so a cover need not reach further than
+        # a row's length beyond them: a span from 1970 (the complaints watch list) had _tile
+        # walk 20,000 empty days (~150 ms a question).
+        start, end = max(start, data[0] - YEAR_ROW), min(end, data[1] + YEAR_ROW)
     first = min(start, dt.date(data[0].year, 1, 1)) if data and start <= data[0] else None
     last = max(end, dt.date(data[1].year, 12, 31)) if data and end >= data[1] else None
     free = (first, data[0] if first else None, data[1] if last else None, last)

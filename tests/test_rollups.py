@@ -307,11 +307,14 @@ days = st.dates(min_value=D(2023, 1, 1), max_value=D(2027, 12, 31))
 @settings(max_examples=500, deadline=None)
 @given(start=days, length=st.integers(0, 3000), cuts=st.lists(days, max_size=3),
        grains=st.sets(st.sampled_from(["day", "week", "month", "quarter", "year"]), min_size=0),
-       data=st.none() | st.tuples(days, st.integers(0, 1500)))
-def test_segments_tile_the_period_once(start, length, cuts, grains, data):
+       data=st.none() | st.tuples(days, st.integers(0, 1500)), since_1970=st.booleans())
+def test_segments_tile_the_period_once(start, length, cuts, grains, data, since_1970):
     """Every day of the period once, in whole rows; past the first or last day of data (`data`)
-    the cover may run on over empty days, never over a day holding data outside the period."""
+    the cover may run on over empty days, never over a day holding data outside the period.
+    Some periods start in 1970, as the complaints watch list asks."""
     end = start + dt.timedelta(days=length)
+    if since_1970:
+        start, length = D(1970, 1, 1), (end - D(1970, 1, 1)).days
     data = (data[0], data[0] + dt.timedelta(days=data[1])) if data else None
     parts = rollups.segments(start, end, sorted(grains), cuts, data)
     starts_row = {
