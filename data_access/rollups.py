@@ -311,15 +311,18 @@ def read_state(db: Database) -> State | None:
 
 
 def _data_days(db: Database) -> tuple[dt.date, dt.date] | None:
-    """The first and last day holding a ticket or a survey (four index probes), or None when empty."""
-    spans = db.rows(
-        sa.select(sa.func.min(tickets.c.created_at), sa.func.max(tickets.c.created_at)).union_all(
-            sa.select(sa.func.min(surveys.c.surveyed_at), sa.func.max(surveys.c.surveyed_at))
-        )
-    )
-    firsts = [as_date(r[0]) for r in spans if r[0] is not None]
-    lasts = [as_date(r[1]) for r in spans if r[1] is not None]
+    """The first and last day holding a ticket or a survey, or None when empty: four index
+    probes, each its own subquery, as SQLite reads the index's end only for a lone min or max
+    (both in one select scanned every row: ~200 ms at 1M tickets, every STATE_SECONDS)."""
+    first_ticket, last_ticket, first_survey, last_survey = db.rows(_data_days_probes())[0]
+    firsts = [as_date(d) for d in (first_ticket, first_survey) if d is not None]
+    lasts = [as_date(d) for d in (last_ticket, last_survey) if d is not None]
     return (min(firsts), max(lasts)) if firsts else None
+
+
+def _data_days_probes() -> sa.Select:
+    edges = [sa.select(edge(at)).scalar_subquery() for at in (tickets.c.created_at, surveys.c.surveyed_at) for edge in (sa.func.min, sa.func.max)]
+    return sa.select(*edges)
 
 
 def current_state(db: Database) -> State | None:

@@ -567,6 +567,16 @@ def test_sqlite_reads_unresolved_complaints_through_their_partial_index(rolled_s
     assert "ix_tickets_unresolved_complaints" in plan, plan
 
 
+def test_sqlite_finds_the_first_and_last_day_of_data_in_the_indexes(rolled_sqlite):
+    """Read every few seconds by every process (rollups.current_state): four index probes, not a
+    scan of the tickets and surveys (SQLite scans for min and max in one select)."""
+    sql = str(rollups._data_days_probes().compile(dialect=rolled_sqlite.engine.dialect))
+    with rolled_sqlite.engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "SCAN" not in plan.replace("SCAN CONSTANT ROW", ""), plan
+    assert plan.count("SEARCH") == 4, plan
+
+
 def test_a_plan_counts_the_rows_it_reads_per_group():
     """What decides whether PostgreSQL joins a group's packed rows before sending them."""
     plan = rollups.Plan(rollups.ROLLUPS[0], (
