@@ -11,7 +11,7 @@ BENCHMARKS.md, checked in tests/browser/test_first_load.py):
   dropdowns and date picker, the charts). The browser fetches them while it runs the scripts,
   and the renderer finds them waiting.
 - plotly.js (the vendored partial bundle, assets/vendor) is not one of the page's scripts: the
-  first chart runs it, as dcc.Graph does when no `Plotly` is defined. Its ~300 ms of start-up
+  first chart runs it, as dcc.Graph does when no `Plotly` is defined. Its ~400 ms of start-up
   then runs while the first callbacks are with the server, not before they are sent. It is
   preloaded with the rest, and a page without charts never runs it.
 """
