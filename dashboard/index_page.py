@@ -31,17 +31,18 @@ PLOTLY_BUNDLE = f"vendor/plotly-cartesian-{get_plotlyjs_version()}.min.js"
 class DashboardApp(dash.Dash):
     def interpolate_index(self, **kwargs):
         prefix = self.config.requests_pathname_prefix
+        plotly = self.get_asset_url(PLOTLY_BUNDLE)
         preloads = [
             # crossorigin "anonymous" sends cookies to the same origin, as the renderer's fetch does: the two must match
             f'<link rel="preload" href="{prefix}_dash-layout" as="fetch" crossorigin="anonymous">',
             f'<link rel="preload" href="{prefix}_dash-dependencies" as="fetch" crossorigin="anonymous">',
             *(f'<link rel="preload" href="{prefix}_dash-component-suites/dash/dcc/{chunk}" as="script">' for chunk in SHELL_CHUNKS),
-            f'<link rel="preload" href="{self.get_asset_url(PLOTLY_BUNDLE)}" as="script">',  # for the first chart
+            f'<link rel="preload" href="{plotly}" as="script">',  # for the first chart
         ]
         kwargs["metas"] = kwargs.get("metas", "") + "\n" + "\n".join(preloads)
         # dcc.Graph loads plotly.js from window._dashPlotlyJSURL; the renderer sets that to the
         # full 4.7 MB bundle when it starts, so the address is fixed to the vendored one first.
-        bundle = f'{{get: () => "{self.get_asset_url(PLOTLY_BUNDLE)}", set: () => {{}}}}'
+        bundle = f'{{get: () => "{plotly}", set: () => {{}}}}'
         loader = f'<script>Object.defineProperty(window, "_dashPlotlyJSURL", {bundle});</script>'
         kwargs["scripts"] = loader + POLYFILL.sub("", kwargs.get("scripts", ""))
         return super().interpolate_index(**kwargs)

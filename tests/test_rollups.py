@@ -602,7 +602,6 @@ def test_rows_are_written_area_by_area(rolled_db):
 
 def test_the_period_index_of_a_rollup_by_estate_ends_with_the_area(rolled_db):
     """The index a question about every estate of one area seeks in; the one it replaced is dropped."""
-    table, _ = rollups.TABLES["estate"]
     with rolled_db.engine.begin() as conn:
         conn.execute(sa.text("CREATE INDEX ix_rollup_estate_period ON rollup_estate (grain, period)"))  # as built before
     rollups.ensure_tables(rolled_db)
