@@ -14,9 +14,14 @@ BENCHMARKS.md, checked in tests/browser/test_first_load.py):
   first chart runs it, as dcc.Graph does when no `Plotly` is defined. Its ~400 ms of start-up
   then runs while the first callbacks are with the server, not before they are sent. It is
   preloaded with the rest, and a page without charts never runs it.
+- The component libraries only some pages draw (DEFERRED: AG Grid, ~100 ms to run, and Dash's
+  DataTable) are not among the scripts either. The first layout or callback answer holding
+  one of their components loads the library, and the renderer gets that answer once it has
+  run: the Overview no longer runs a 1.3 MB grid it never shows.
 """
 from __future__ import annotations
 
+import json
 import re
 
 import dash
@@ -26,6 +31,32 @@ POLYFILL = re.compile(r'<script src="[^"]*/dash/deps/polyfill@[^"]*"></script>\s
 # dcc's lazy chunks of the shell's filter bar and of dcc.Graph (webpack names them so).
 SHELL_CHUNKS = ("async-dropdown.js", "async-datepicker.js", "async-graph.js")
 PLOTLY_BUNDLE = f"vendor/plotly-cartesian-{get_plotlyjs_version()}.min.js"
+# Component libraries loaded when an answer first holds one of their components: namespace ->
+# the address of its script among Dash's.
+DEFERRED = {"dash_ag_grid": "/dash_ag_grid/dash_ag_grid.", "dash_table": "/dash/dash_table/bundle."}
+SCRIPT = re.compile(r'<script src="([^"]+)"></script>\s*')
+# Wraps fetch: an answer from the server naming a deferred namespace is handed to the renderer
+# once that library has run (a failed load hands it on all the same, for the renderer to report).
+DEFERRED_LOADER = """(() => {
+  const deferred = %s, loading = {};
+  const load = (ns) => loading[ns] || (loading[ns] = new Promise((done) => {
+    const script = document.createElement("script");
+    script.src = deferred[ns];
+    script.onload = script.onerror = done;
+    document.head.appendChild(script);
+  }));
+  const fetch = window.fetch;
+  window.fetch = function (input) {
+    const answer = fetch.apply(this, arguments);
+    const url = typeof input === "string" ? input : (input && input.url) || "";
+    const waiting = Object.keys(deferred).filter((ns) => !window[ns]);
+    if (!waiting.length || !/_dash-(layout|update-component)/.test(url)) return answer;
+    return answer.then((response) => response.clone().text().then((text) => {
+      const needed = waiting.filter((ns) => text.includes('"' + ns + '"'));
+      return Promise.all(needed.map(load)).then(() => response);
+    }, () => response));
+  };
+})();"""
 
 
 class DashboardApp(dash.Dash):
@@ -44,5 +75,20 @@ class DashboardApp(dash.Dash):
         # full 4.7 MB bundle when it starts, so the address is fixed to the vendored one first.
         bundle = f'{{get: () => "{plotly}", set: () => {{}}}}'
         loader = f'<script>Object.defineProperty(window, "_dashPlotlyJSURL", {bundle});</script>'
-        kwargs["scripts"] = loader + POLYFILL.sub("", kwargs.get("scripts", ""))
+        scripts, deferred = _defer_libraries(POLYFILL.sub("", kwargs.get("scripts", "")))
+        kwargs["scripts"] = loader + f"<script>{DEFERRED_LOADER % json.dumps(deferred)}</script>" + scripts
         return super().interpolate_index(**kwargs)
+
+
+def _defer_libraries(scripts: str) -> tuple[str, dict[str, str]]:
+    """The page's script tags without those of DEFERRED libraries, and those libraries' addresses."""
+    deferred = {}
+
+    def keep_or_defer(tag: re.Match) -> str:
+        for namespace, part in DEFERRED.items():
+            if part in tag.group(1):
+                deferred[namespace] = tag.group(1)
+                return ""
+        return tag.group(0)
+
+    return SCRIPT.sub(keep_or_defer, scripts), deferred

@@ -94,3 +94,33 @@ def test_the_layout_and_lazy_components_come_with_the_scripts_once(page, dashboa
     index = page.request.get(dashboard_url + "/?period=last_month").text()
     assert f'<link rel="preload" href="{plotly}" as="script">' in index
     assert not [src for src in re.findall(r'<script[^>]* src="([^"]+)"', index) if "plotly" in src], "plotly.js holds up the page's scripts"
+
+
+def test_a_page_without_a_grid_never_runs_the_grid_library(page, dashboard_url):
+    """AG Grid (1.3 MB, ~100 ms to run) is not among the Overview's scripts; the first answer
+    holding a grid, here the Estates page reached by its link, loads it, once, and the table
+    draws its rows."""
+    fetched = []
+    page.on("request", lambda r: fetched.append(urlsplit(r.url).path))
+    page.goto(dashboard_url + "/?period=last_month")
+    wait_for_dash(page)
+    assert page.locator("#overview-area-chart .js-plotly-plot").count() == 1
+    grid_scripts = [p for p in fetched if "/dash_ag_grid/" in p]
+    assert grid_scripts == [] and page.evaluate("() => window.dash_ag_grid === undefined"), grid_scripts
+    index = page.request.get(dashboard_url + "/?period=last_month").text()
+    assert not [src for src in re.findall(r'<script[^>]* src="([^"]+)"', index) if "dash_ag_grid" in src or "dash_table" in src]
+
+    page.click("nav a[href^='/estates']")
+    page.wait_for_selector("#estates-league .ag-row")
+    wait_for_dash(page)
+    assert page.locator("#estates-league .ag-row").count() > 0
+    assert len([p for p in fetched if "/dash_ag_grid/dash_ag_grid." in p]) == 1
+    assert "…" not in page.inner_text("#estates-league")  # the medians arrived too
+
+
+@pytest.mark.parametrize("path", ["/estates", "/tickets", "/escalations"])
+def test_a_grid_page_draws_its_grid_on_first_load(page, dashboard_url, path):
+    page.goto(dashboard_url + path + "?period=last_month")
+    wait_for_dash(page)
+    page.wait_for_selector(".ag-row")
+    assert page.evaluate("() => window.dash_ag_grid !== undefined")
