@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> d
         use_pages=True,
         pages_folder="",  # pages register on import below, once per process however many apps
         assets_folder=str(ROOT / "assets"),
-        assets_ignore=r"^plotly-cartesian-",  # run by the first chart, not by the page (index_page)
+        assets_ignore=r"^plotly-dashboard-",  # run by the first chart, not by the page (index_page)
         external_stylesheets=["/vendor/bootstrap/css/bootstrap.min.css", "/vendor/bootstrap/css/font/bootstrap-icons.min.css"],
         suppress_callback_exceptions=True,
         title="Estate service dashboard",

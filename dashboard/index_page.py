@@ -30,7 +30,7 @@ from plotly.offline import get_plotlyjs_version
 POLYFILL = re.compile(r'<script src="[^"]*/dash/deps/polyfill@[^"]*"></script>\s*')
 # dcc's lazy chunks of the shell's filter bar and of dcc.Graph (webpack names them so).
 SHELL_CHUNKS = ("async-dropdown.js", "async-datepicker.js", "async-graph.js")
-PLOTLY_BUNDLE = f"vendor/plotly-cartesian-{get_plotlyjs_version()}.min.js"
+PLOTLY_BUNDLE = f"vendor/plotly-dashboard-{get_plotlyjs_version()}.min.js"
 # Component libraries loaded when an answer first holds one of their components: namespace ->
 # the address of its script among Dash's.
 DEFERRED = {"dash_ag_grid": "/dash_ag_grid/dash_ag_grid.", "dash_table": "/dash/dash_table/bundle."}

@@ -16,10 +16,10 @@ CHART_PAGES = ["/", "/response", "/escalations", "/satisfaction", "/estates"]
 
 
 def test_the_vendored_bundle_is_the_plotly_packages_version():
-    (bundle,) = VENDOR.glob("plotly-cartesian-*.min.js")
+    (bundle,) = VENDOR.glob("plotly-dashboard-*.min.js")
     header = bundle.read_text(encoding="utf-8")[:200]
     assert f"v{get_plotlyjs_version()}" in header, "replace assets/vendor's bundle with this plotly.js version (assets/vendor/README.md)"
-    assert bundle.name == f"plotly-cartesian-{get_plotlyjs_version()}.min.js"
+    assert bundle.name == f"plotly-dashboard-{get_plotlyjs_version()}.min.js"
 
 
 @pytest.mark.browser
