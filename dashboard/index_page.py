@@ -10,10 +10,10 @@ BENCHMARKS.md, checked in tests/browser/test_first_load.py):
   the callback graph, and the lazily loaded components every page draws (the filter bar's
   dropdowns and date picker, the charts). The browser fetches them while it runs the scripts,
   and the renderer finds them waiting.
-- plotly.js (the vendored partial bundle, assets/vendor) is not one of the page's scripts: the
-  first chart runs it, as dcc.Graph does when no `Plotly` is defined. Its ~400 ms of start-up
-  then runs while the first callbacks are with the server, not before they are sent. It is
-  preloaded with the rest, and a page without charts never runs it.
+- plotly.js (built with the dashboard's trace types only, assets/vendor) is not one of the
+  page's scripts: the first chart runs it, as dcc.Graph does when no `Plotly` is defined. Its
+  start-up then runs while the first callbacks are with the server, not before they are
+  sent. It is preloaded with the rest, and a page without charts never runs it.
 - The component libraries only some pages draw (DEFERRED: AG Grid, ~100 ms to run, and Dash's
   DataTable) are not among the scripts either. The first layout or callback answer holding
   one of their components loads the library, and the renderer gets that answer once it has
