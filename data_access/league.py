@@ -25,12 +25,19 @@ def estate_league(
     Without `medians` the two median columns stay null and their (costlier) query is skipped."""
     by = ("estate_id", "service_area") if by_area else ("estate_id",)
     if medians:
-        tickets = ticket_summary(db, rules, filters, scope, by=by)
+        tickets, surveys, estates = db.side_by_side(
+            lambda: ticket_summary(db, rules, filters, scope, by=by),
+            lambda: survey_summary(db, filters, scope, by=by),
+            lambda: estate_list(db, scope),
+        )
     else:
-        counts = ticket_counts(db, rules, filters, scope, by=by)
+        counts, surveys, estates = db.side_by_side(
+            lambda: ticket_counts(db, rules, filters, scope, by=by),
+            lambda: survey_summary(db, filters, scope, by=by),
+            lambda: estate_list(db, scope),
+        )
         tickets = add_ticket_ratios(counts.assign(**{f"{m}_{p}": None for m in ("response", "resolution") for p in PERCENTILES}))
-    surveys = survey_summary(db, filters, scope, by=by)[[*by, "surveys", "responses", "csat_pct", "mean_score"]]
-    estates = estate_list(db, scope)
+    surveys = surveys[[*by, "surveys", "responses", "csat_pct", "mean_score"]]
     allowed = scope.allowed_estates(filters.estates)
     if allowed is not None:
         estates = estates[estates["estate_id"].isin(allowed)]
@@ -62,8 +69,10 @@ def league_of_one_area(league: pd.DataFrame, area: str) -> pd.DataFrame:
 def areas_with_data(db: Database, rules: ServiceRules, filters: Filters, scope: Scope) -> list[str]:
     """The service areas where the selection has tickets or surveys: the columns of the league
     by area (estate_league(by_area=True)) of every estate, from a few rows per area."""
-    tickets = ticket_counts(db, rules, filters, scope, by=("service_area",))
-    surveys = survey_summary(db, filters, scope, by=("service_area",))
+    tickets, surveys = db.side_by_side(
+        lambda: ticket_counts(db, rules, filters, scope, by=("service_area",)),
+        lambda: survey_summary(db, filters, scope, by=("service_area",)),
+    )
     present = set(tickets.loc[tickets["tickets"] > 0, "service_area"].dropna()) | set(surveys["service_area"].dropna())
     return sorted(present)
 
