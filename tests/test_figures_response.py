@@ -282,6 +282,21 @@ def test_sla_bars_are_within_sla_pct(demo_db, lang):
     assert {c: v for c, v in zip(bars.customdata, bars.y)} == pytest.approx({c: expected[c] for c in bars.customdata})
 
 
+@pytest.mark.parametrize("chart", ["area_priority", "channel"])
+def test_sla_target_label_stays_clear_of_the_bars_labels(demo_db, chart):
+    # Bars a few points off the target put their labels where a label inside the plot would be:
+    # the target's label goes in the right margin, level with its line, and the bars' labels
+    # inside their tops where they fit.
+    if chart == "channel":
+        fig = figures.sla_by_channel(ticket_summary(demo_db, RULES, OCTOBER, ALL, by=("channel",)), "en", target_pct=90)
+    else:
+        fig = figures.sla_by_area_priority(ticket_summary(demo_db, RULES, OCTOBER, ALL, by=("service_area", "priority")), "en", target_pct=90)
+    label = next(a for a in fig.layout.annotations if a.text == i18n.t("response.sla_target", "en", target="90"))
+    assert (label.xref, label.x, label.xanchor, label.y, label.yanchor) == ("x domain", 1, "left", 90, "middle")
+    assert fig.layout.margin.r >= 70  # room for "Target 90%" / "目标 90%"
+    assert all(bar.textposition == "auto" and bar.insidetextanchor == "end" for bar in fig.data)
+
+
 def test_sla_null_shows_as_dash_not_zero():
     frame = pd.DataFrame(
         {

@@ -119,8 +119,9 @@ TARGET_LINE = {"color": TARGET_COLOUR, "dash": "dash", "width": 1.5}
 TARGET_FONT = {"color": TARGET_COLOUR, "size": 11}
 # add_hline's annotation_position: (x in the plot's width, the label's x anchor, its y anchor;
 # a label above the line hangs from its bottom edge)
+# "outside right": in the right margin, level with the line, clear of bar labels near it.
 _HLINE_LABEL = {"top left": (0, "left", "bottom"), "top right": (1, "right", "bottom"),
-                "bottom left": (0, "left", "top"), "bottom right": (1, "right", "top")}
+                "bottom left": (0, "left", "top"), "bottom right": (1, "right", "top"), "outside right": (1, "left", "middle")}
 
 
 def hline(y: float, *, xaxis: str = "x", yaxis: str = "y", label: str | None = None, position: str = "top right",

@@ -211,12 +211,15 @@ def _sla_hover(label: str, row, lang: str) -> str:
 
 
 def _sla_layout(target_pct: float | None, lang: str) -> dict:
-    """The SLA axis, and the target line when there is one."""
+    """The SLA axis, and the target line when there is one, labelled in the right margin: the
+    bars' own labels (often a few points off the target) would run into it inside the plot."""
     layout = {"yaxis": {"title": {"text": i18n.t("response.sla_axis", lang)}, "range": [0, 109], "ticksuffix": "%"}}
     if target_pct is not None:
         layout["shapes"], layout["annotations"] = hline(
-            target_pct, label=i18n.t("response.sla_target", lang, target=f"{target_pct:g}")
+            target_pct, label=i18n.t("response.sla_target", lang, target=f"{target_pct:g}"), position="outside right"
         )
+        layout["annotations"][0]["xshift"] = 4
+        layout["margin"] = {"r": 76}
     return layout
 
 
@@ -244,7 +247,7 @@ def sla_by_area_priority(
             "marker": {"color": PRIORITY_COLOURS[priority]},
             "customdata": present,
             "text": [i18n.percent(v, lang, 0) if v is not None else i18n.MISSING for v in values],
-            "textposition": "outside",
+            "textposition": "auto", "insidetextanchor": "end",  # inside the bar top, off the target line
             "cliponaxis": False,
             "hovertext": [
                 _sla_hover(f"{i18n.area(a, lang)} · {i18n.label('priority', priority, lang)}", rows.loc[a], lang)
@@ -276,7 +279,7 @@ def sla_by_channel(
         "marker": {"color": CURRENT_COLOUR},
         "showlegend": False,
         "text": [i18n.percent(v, lang, 0) if v is not None else i18n.MISSING for v in values],
-        "textposition": "outside",
+        "textposition": "auto", "insidetextanchor": "end",  # inside the bar top, off the target line
         "cliponaxis": False,
         "hovertext": [_sla_hover(label, rows.loc[c], lang) for label, c in zip(labels, channels)],
         "hovertemplate": HOVER_TEXT,
