@@ -13,8 +13,8 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 import flask
 import pandas as pd
@@ -213,21 +213,17 @@ class Services:
         return self.cached("metrics", metrics.compute_metrics, self.db, self.rules, filters, scope)
 
     def metrics_side_by_side(self, current: Filters, comparison: Filters, scope: Scope) -> tuple[dict, dict]:
-        """Both periods' figures at once, which halves the wait for the headline tiles."""
-        return self.side_by_side(lambda: self.metrics(current, scope), lambda: self.metrics(comparison, scope))
-
-    def side_by_side(self, *calls: Callable[[], Any]) -> tuple:
-        """Database.side_by_side for questions asked through this object's cache, which lives
-        on the app: each thread works inside the app's context."""
+        """Both periods' figures at once: the database works on them in parallel (drivers
+        release the GIL while a query runs), which halves the wait for the headline tiles."""
         server = flask.current_app._get_current_object()
 
-        def within_app(call):
-            def run():
-                with server.app_context():
-                    return call()
-            return run
+        def compute(filters: Filters) -> dict:
+            with server.app_context():  # the cache lives on the app
+                return self.metrics(filters, scope)
 
-        return self.db.side_by_side(*map(within_app, calls))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            comparison_future = pool.submit(compute, comparison)
+            return compute(current), comparison_future.result()
 
     def ticket_summary(self, filters: Filters, scope: Scope, by: tuple[str, ...] = ()) -> pd.DataFrame:
         return self.cached("ticket_summary", aggregates.ticket_summary, self.db, self.rules, filters, scope, tuple(by))
