@@ -347,10 +347,8 @@ def ticket_summary(db: Database, rules: ServiceRules, filters: Filters, scope: S
     followed_up, response_median/p90 (minutes), resolution_median/p90 (hours), and the
     derived percentages (None where METRICS.md says null).
     """
-    counts, percentiles = db.side_by_side(
-        lambda: ticket_counts(db, rules, filters, scope, by), lambda: ticket_percentiles(db, rules, filters, scope, by)
-    )
-    return combine_counts_and_percentiles(counts, percentiles, list(by))
+    counts = ticket_counts(db, rules, filters, scope, by)
+    return combine_counts_and_percentiles(counts, ticket_percentiles(db, rules, filters, scope, by), list(by))
 
 
 def combine_counts_and_percentiles(counts: pd.DataFrame, percentiles: pd.DataFrame, by: list[str]) -> pd.DataFrame:

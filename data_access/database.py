@@ -9,9 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable
 
 import pandas as pd
 import sqlalchemy as sa
@@ -144,20 +142,6 @@ class Database:
         self.trace.append(QueryTrace(sql=sql, seconds=elapsed, rows=len(rows)))
         log.debug("query %.1f ms, %d rows: %s", elapsed * 1000, len(rows), sql.splitlines()[0][:120])
         return columns, rows
-
-    def side_by_side(self, *calls: Callable[[], Any]) -> tuple:
-        """The results of `calls` (independent reads of one question, no arguments), in order.
-        They run at once, each on a connection of its own: the drivers let go of the GIL while
-        the database works, so one statement's rows are read and turned into frames while the
-        next is still running, and the database uses both cores (the Estates page at 10M: its
-        league's ticket, survey and estate reads). One after another where every thread would
-        get a connection to a database of its own (SQLite in memory)."""
-        if len(calls) < 2 or isinstance(self.engine.pool, (sa.pool.SingletonThreadPool, sa.pool.StaticPool)):
-            return tuple(call() for call in calls)
-        with ThreadPoolExecutor(max_workers=len(calls) - 1, thread_name_prefix="side-by-side") as pool:
-            others = [pool.submit(call) for call in calls[1:]]
-            first = calls[0]()  # this thread works too, rather than only wait
-            return (first, *[future.result() for future in others])
 
     def rows(self, statement, params: dict | None = None) -> list[sa.Row]:
         return self._run(statement, params)[1]

@@ -25,19 +25,12 @@ def estate_league(
     Without `medians` the two median columns stay null and their (costlier) query is skipped."""
     by = ("estate_id", "service_area") if by_area else ("estate_id",)
     if medians:
-        tickets, surveys, estates = db.side_by_side(
-            lambda: ticket_summary(db, rules, filters, scope, by=by),
-            lambda: survey_summary(db, filters, scope, by=by),
-            lambda: estate_list(db, scope),
-        )
+        tickets = ticket_summary(db, rules, filters, scope, by=by)
     else:
-        counts, surveys, estates = db.side_by_side(
-            lambda: ticket_counts(db, rules, filters, scope, by=by),
-            lambda: survey_summary(db, filters, scope, by=by),
-            lambda: estate_list(db, scope),
-        )
+        counts = ticket_counts(db, rules, filters, scope, by=by)
         tickets = add_ticket_ratios(counts.assign(**{f"{m}_{p}": None for m in ("response", "resolution") for p in PERCENTILES}))
-    surveys = surveys[[*by, "surveys", "responses", "csat_pct", "mean_score"]]
+    surveys = survey_summary(db, filters, scope, by=by)[[*by, "surveys", "responses", "csat_pct", "mean_score"]]
+    estates = estate_list(db, scope)
     allowed = scope.allowed_estates(filters.estates)
     if allowed is not None:
         estates = estates[estates["estate_id"].isin(allowed)]
@@ -69,10 +62,8 @@ def league_of_one_area(league: pd.DataFrame, area: str) -> pd.DataFrame:
 def areas_with_data(db: Database, rules: ServiceRules, filters: Filters, scope: Scope) -> list[str]:
     """The service areas where the selection has tickets or surveys: the columns of the league
     by area (estate_league(by_area=True)) of every estate, from a few rows per area."""
-    tickets, surveys = db.side_by_side(
-        lambda: ticket_counts(db, rules, filters, scope, by=("service_area",)),
-        lambda: survey_summary(db, filters, scope, by=("service_area",)),
-    )
+    tickets = ticket_counts(db, rules, filters, scope, by=("service_area",))
+    surveys = survey_summary(db, filters, scope, by=("service_area",))
     present = set(tickets.loc[tickets["tickets"] > 0, "service_area"].dropna()) | set(surveys["service_area"].dropna())
     return sorted(present)
 

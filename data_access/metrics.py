@@ -104,20 +104,17 @@ def compute_metrics(db: Database, rules: ServiceRules, filters: Filters, scope: 
     """Every figure of METRICS.md for one selection, in the `metrics --json` shape."""
     # Counts and survey sums per area add up to the totals (tickets outside the five areas
     # form their own group), so only the percentiles need a query of their own for the totals.
-    area_counts, area_percentiles, total_percentiles, area_surveys, household_total = db.side_by_side(
-        lambda: ticket_counts(db, rules, filters, scope, by=["service_area"]),
-        lambda: ticket_percentiles(db, rules, filters, scope, by=["service_area"]),
-        lambda: ticket_percentiles(db, rules, filters, scope),
-        lambda: survey_summary(db, filters, scope, by=["service_area"]),
-        lambda: households(db, filters, scope),
-    )
-    by_area_tickets = _rows_by_area(combine_counts_and_percentiles(area_counts, area_percentiles, ["service_area"]))
+    area_counts = ticket_counts(db, rules, filters, scope, by=["service_area"])
+    by_area_tickets = _rows_by_area(combine_counts_and_percentiles(
+        area_counts, ticket_percentiles(db, rules, filters, scope, by=["service_area"]), ["service_area"]
+    ))
     total_counts = area_counts.drop(columns="service_area").sum().to_frame().T.astype("int64")
-    overall = combine_counts_and_percentiles(total_counts, total_percentiles, []).to_dict("records")[0]
+    overall = combine_counts_and_percentiles(total_counts, ticket_percentiles(db, rules, filters, scope), []).to_dict("records")[0]
+    area_surveys = survey_summary(db, filters, scope, by=["service_area"])
     by_area_surveys = _rows_by_area(area_surveys)
     survey_overall = survey_totals(area_surveys).to_dict("records")[0]
 
-    figures = _ticket_figures(overall, rules.first_response_target_minutes, household_total)
+    figures = _ticket_figures(overall, rules.first_response_target_minutes, households(db, filters, scope))
     figures["satisfaction"] = {
         "responses": int(survey_overall["responses"]),
         "mean_score": _plain(survey_overall["mean_score"]),

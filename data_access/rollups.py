@@ -27,7 +27,6 @@ import datetime as dt
 import functools
 import hashlib
 import math
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -53,7 +52,6 @@ from .sqlfuncs import as_date, day_of, minutes_between, month_of, week_of, weekd
 BUCKET_RATIO = 1.02
 BUCKET_FLOOR_MINUTES = 0.01  # below 0.6 s everything shares bucket 0, represented by its mean
 STATE_SECONDS = 5.0  # how long a process trusts what it read of the rollup state
-_STATE_READ = threading.Lock()  # one reader when a question's statements plan side by side
 
 # Which grains of rows can answer a grouping by time: a row must lie inside one group.
 GRAINS_FOR = {"day": ("day",), "weekday": ("day",), "week": ("week", "day"), "month": ("month", "day")}
@@ -343,13 +341,12 @@ def current_state(db: Database) -> State | None:
     """`read_state`, remembered for a few seconds so one filter change reads it once."""
     if db.source_views is not None:  # a mapped source is read-only: nothing is rolled up
         return None
-    with _STATE_READ:
-        memo = getattr(db, "_rollup_state", None)
-        now = time.monotonic()
-        if memo is None or now - memo[0] > STATE_SECONDS:
-            memo = (now, read_state(db))
-            db._rollup_state = memo
-        return memo[1]
+    memo = getattr(db, "_rollup_state", None)
+    now = time.monotonic()
+    if memo is None or now - memo[0] > STATE_SECONDS:
+        memo = (now, read_state(db))
+        db._rollup_state = memo
+    return memo[1]
 
 
 def forget_state(db: Database) -> None:
@@ -817,37 +814,26 @@ def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: F
 def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
     """The plan's packed histogram rows (a few per group: one per year, quarter, month...) added
     up in memory with its edge days' buckets, summed in SQL from the tickets."""
-    packed, edges = db.side_by_side(
-        lambda: _packed_rows(db, plan, filters, scope, by),
-        lambda: _edge_buckets(db, rules, plan, filters, scope, by),
-    )
+    _, histogram = TABLES[plan.rollup.name]
+    h = histogram.c
+    if plan.rolled_up:
+        keys = [_key(histogram, d, plan).label(d) for d in by]
+        where = _where(histogram, plan, filters, scope)
+        if db.dialect == "postgresql" and plan.rows_per_group > JOINED_ABOVE_ROWS:
+            # a row per group; not through a cursor, which plans for its first rows
+            packed = db.frame(_packed_per_group(histogram, plan, keys, by, where), binary=True)
+        else:  # per estate over years: up to ~16 MB of buckets in ~70,000 rows
+            statement = sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*where)
+            packed = db.frame(statement, binary=True) if db.dialect == "postgresql" else db.frame(statement, stream=True)
+    else:
+        packed = pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
+    edges = None
+    if plan.raw:
+        parts = [p for s in plan.raw for p in _raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)]
+        edges = db.frame(_summed(parts, by))
     out = percentiles_from_ranked(histograms.ranked(packed, edges, [*by, "measure"], PERCENTILES.values()), by)
     out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
     return out
-
-
-def _packed_rows(db: Database, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    """The plan's packed histogram rows, a few per group (or one, joined by PostgreSQL)."""
-    _, histogram = TABLES[plan.rollup.name]
-    h = histogram.c
-    if not plan.rolled_up:
-        return pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
-    keys = [_key(histogram, d, plan).label(d) for d in by]
-    where = _where(histogram, plan, filters, scope)
-    if db.dialect == "postgresql" and plan.rows_per_group > JOINED_ABOVE_ROWS:
-        # a row per group; not through a cursor, which plans for its first rows
-        return db.frame(_packed_per_group(histogram, plan, keys, by, where), binary=True)
-    # per estate over years: up to ~16 MB of buckets in ~70,000 rows
-    statement = sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*where)
-    return db.frame(statement, binary=True) if db.dialect == "postgresql" else db.frame(statement, stream=True)
-
-
-def _edge_buckets(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame | None:
-    """The buckets of the plan's raw edge days, summed in SQL from the tickets (None: no such days)."""
-    if not plan.raw:
-        return None
-    parts = [p for s in plan.raw for p in _raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)]
-    return db.frame(_summed(parts, by))
 
 
 # Past this many rows per group and measure PostgreSQL joins a group's packed rows faster than
