@@ -117,11 +117,13 @@ def _axis_pairs(layout: dict) -> list[tuple[str, tuple[str, str]]]:
 
 TARGET_LINE = {"color": TARGET_COLOUR, "dash": "dash", "width": 1.5}
 TARGET_FONT = {"color": TARGET_COLOUR, "size": 11}
-# add_hline's annotation_position: (x in the plot's width, the label's x anchor, its y anchor;
-# a label above the line hangs from its bottom edge)
-# "outside right": in the right margin, level with the line, clear of bar labels near it.
-_HLINE_LABEL = {"top left": (0, "left", "bottom"), "top right": (1, "right", "bottom"),
-                "bottom left": (0, "left", "top"), "bottom right": (1, "right", "top"), "outside right": (1, "left", "middle")}
+# add_hline's annotation_position: (x in the plot's width, the label's x anchor, its y anchor,
+# px to the right; a label above the line hangs from its bottom edge). "outside right": in the
+# right margin, level with the line, a little off the plot's edge, clear of bar labels near it
+# (the chart leaves that margin).
+_HLINE_LABEL = {"top left": (0, "left", "bottom", 0), "top right": (1, "right", "bottom", 0),
+                "bottom left": (0, "left", "top", 0), "bottom right": (1, "right", "top", 0),
+                "outside right": (1, "left", "middle", 4)}
 
 
 def hline(y: float, *, xaxis: str = "x", yaxis: str = "y", label: str | None = None, position: str = "top right",
@@ -132,9 +134,10 @@ def hline(y: float, *, xaxis: str = "x", yaxis: str = "y", label: str | None = N
                "line": dict(TARGET_LINE), **shape}]
     if label is None:
         return shapes, []
-    x, xanchor, yanchor = _HLINE_LABEL[position]
-    return shapes, [{"text": label, "showarrow": False, "font": dict(TARGET_FONT), "xref": f"{xaxis} domain", "x": x,
-                     "xanchor": xanchor, "yref": yaxis, "y": y, "yanchor": yanchor}]
+    x, xanchor, yanchor, xshift = _HLINE_LABEL[position]
+    note = {"text": label, "showarrow": False, "font": dict(TARGET_FONT), "xref": f"{xaxis} domain", "x": x,
+            "xanchor": xanchor, "yref": yaxis, "y": y, "yanchor": yanchor}
+    return shapes, [{**note, "xshift": xshift} if xshift else note]
 
 
 def vline(x: float, *, xaxis: str = "x", yaxis: str = "y", label: str | None = None, **shape) -> tuple[list[dict], list[dict]]:
