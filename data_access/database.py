@@ -146,6 +146,10 @@ class Database:
     def rows(self, statement, params: dict | None = None) -> list[sa.Row]:
         return self._run(statement, params)[1]
 
+    def result(self, statement, params: dict | None = None) -> tuple[list[str], list[sa.Row]]:
+        """The statement's column names and rows."""
+        return self._run(statement, params)
+
     def frame(self, statement, params: dict | None = None, *, stream: bool = False, binary: bool = False) -> pd.DataFrame:
         """The statement's rows. `stream` for many of them (tens of MB): the driver's copy of the
         whole result, beside the Python objects made of it, would double the memory they take.
