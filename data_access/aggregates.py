@@ -267,6 +267,21 @@ def ticket_percentiles(db: Database, rules: ServiceRules, filters: Filters, scop
     return raw_ticket_percentiles(db, rules, filters, scope, by)
 
 
+def ticket_percentiles_with_total(db: Database, rules: ServiceRules, filters: Filters, scope: Scope,
+                                  by: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`ticket_percentiles` by `by`, and over the whole selection: from one read of the rollups'
+    histograms where the same rows answer both (the Overview's areas and its headline), else
+    two questions."""
+    from . import rollups
+
+    by = list(by)
+    _check_dimensions(by, TICKET_DIMENSIONS)
+    plan = rollups.plan_tickets(db, rules, filters, scope, by, histograms=True)
+    if plan is not None and not rollups._stored_grain(plan, by) and plan == rollups.plan_tickets(db, rules, filters, scope, [], histograms=True):
+        return rollups.ticket_percentiles_with_total(db, rules, plan, filters, scope, by)
+    return ticket_percentiles(db, rules, filters, scope, by), ticket_percentiles(db, rules, filters, scope)
+
+
 def raw_ticket_percentiles(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
     """Exact percentiles from the tickets table, both measures ranked in one pass."""
     by = list(by)

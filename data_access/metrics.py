@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from .aggregates import _in, combine_counts_and_percentiles, survey_summary, survey_totals, ticket_counts, ticket_percentiles
+from .aggregates import _in, combine_counts_and_percentiles, survey_summary, survey_totals, ticket_counts, ticket_percentiles_with_total
 from .database import Database
 from .filters import Filters, Scope
 from .rules import ServiceRules
@@ -103,13 +103,13 @@ def _rows_by_area(frame: pd.DataFrame) -> dict[str, dict]:
 def compute_metrics(db: Database, rules: ServiceRules, filters: Filters, scope: Scope) -> dict:
     """Every figure of METRICS.md for one selection, in the `metrics --json` shape."""
     # Counts and survey sums per area add up to the totals (tickets outside the five areas
-    # form their own group), so only the percentiles need a query of their own for the totals.
+    # form their own group); so do the rollups' histograms, but not exact percentiles, which
+    # then need a query of their own for the totals.
     area_counts = ticket_counts(db, rules, filters, scope, by=["service_area"])
-    by_area_tickets = _rows_by_area(combine_counts_and_percentiles(
-        area_counts, ticket_percentiles(db, rules, filters, scope, by=["service_area"]), ["service_area"]
-    ))
+    area_percentiles, overall_percentiles = ticket_percentiles_with_total(db, rules, filters, scope, ["service_area"])
+    by_area_tickets = _rows_by_area(combine_counts_and_percentiles(area_counts, area_percentiles, ["service_area"]))
     total_counts = area_counts.drop(columns="service_area").sum().to_frame().T.astype("int64")
-    overall = combine_counts_and_percentiles(total_counts, ticket_percentiles(db, rules, filters, scope), []).to_dict("records")[0]
+    overall = combine_counts_and_percentiles(total_counts, overall_percentiles, []).to_dict("records")[0]
     area_surveys = survey_summary(db, filters, scope, by=["service_area"])
     by_area_surveys = _rows_by_area(area_surveys)
     survey_overall = survey_totals(area_surveys).to_dict("records")[0]

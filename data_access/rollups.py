@@ -819,6 +819,21 @@ def ticket_percentiles(db: Database, rules: ServiceRules, plan: Plan, filters: F
 def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
     """The plan's packed histogram rows (a few per group: one per year, quarter, month...) added
     up in memory with its edge days' buckets, summed in SQL from the tickets."""
+    return _ranked_percentiles(*_histogram_rows(db, rules, plan, filters, scope, by), by)
+
+
+def ticket_percentiles_with_total(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope,
+                                  by: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`ticket_percentiles` per group and over all groups from one read of the histograms: the
+    groups together hold every ticket of the question, so theirs added up are its histogram."""
+    packed, edges = _histogram_rows(db, rules, plan, filters, scope, by)
+    whole_packed = packed.drop(columns=list(by))
+    whole_edges = None if edges is None else edges.drop(columns=list(by))
+    return _ranked_percentiles(packed, edges, by), _ranked_percentiles(whole_packed, whole_edges, [])
+
+
+def _histogram_rows(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]):
+    """(packed rows, edge days' bucket rows or None) of the plan: what _ranked_percentiles adds up."""
     _, histogram = TABLES[plan.rollup.name]
     h = histogram.c
     if plan.rolled_up:
@@ -836,6 +851,11 @@ def _percentiles_from_plan(db: Database, rules: ServiceRules, plan: Plan, filter
     if plan.raw:
         parts = [p for s in plan.raw for p in _raw_histograms(db, rules, filters.with_period(s.first, s.last), scope, by)]
         edges = db.frame(_summed(parts, by))
+    return packed, edges
+
+
+def _ranked_percentiles(packed: pd.DataFrame, edges: pd.DataFrame | None, by: Sequence[str]) -> pd.DataFrame:
+    by = list(by)
     out = percentiles_from_ranked(histograms.ranked(packed, edges, [*by, "measure"], PERCENTILES.values()), by)
     out[by] = out[by].astype(object).where(out[by].notna(), None)  # pandas made a missing key NaN
     return out

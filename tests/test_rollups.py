@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas.testing as pd_testing
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
@@ -91,6 +92,25 @@ def test_metrics_from_rollups_equal_the_raw_tables(rolled_db, raw_only, selectio
     assert not differences(rolled, raw), differences(rolled, raw)
     if filters.days >= 28 and not filters.channels and not filters.request_types:
         assert used, "a month-long question without channel or type filters should read the rollups"
+
+
+@pytest.mark.parametrize("selection", ["five-months", "five-months-one-area", "years", "to-the-last-day"])
+def test_percentiles_per_area_and_over_all_from_one_read(rolled_db, selection):
+    """compute_metrics reads the areas' histograms once for both its areas and its headline: the
+    same figures as asking for each, from one histogram statement fewer."""
+    chosen = dict(ROLLUP_SELECTIONS[selection])
+    filters = Filters(chosen.pop("start"), chosen.pop("end"), **chosen)
+    everything = Scope.everything()
+    rolled_db.trace.clear()
+    per_area, overall = aggregates.ticket_percentiles_with_total(rolled_db, RULES, filters, everything, ["service_area"])
+    together = sum("_hist" in q.sql for q in rolled_db.trace)
+    rolled_db.trace.clear()
+    asked_apart = (aggregates.ticket_percentiles(rolled_db, RULES, filters, everything, ["service_area"]),
+                   aggregates.ticket_percentiles(rolled_db, RULES, filters, everything))
+    apart = sum("_hist" in q.sql for q in rolled_db.trace)
+    pd_testing.assert_frame_equal(per_area, asked_apart[0])
+    pd_testing.assert_frame_equal(overall, asked_apart[1])
+    assert (together, apart) == (1, 2)
 
 
 def test_years_and_quarters_are_read_as_sums_of_their_months(rolled_db):
