@@ -56,6 +56,12 @@ SURVEY_DIMENSIONS = {
     "month": lambda c: month_of(c.surveyed_at),
 }
 PERCENTILES = {"median": 0.5, "p90": 0.9}
+# Every count of ticket_counts, in its columns' order.
+TICKET_COUNTS = (
+    "tickets", "open", *[f"type_{t}" for t in REQUEST_TYPES], "responded", "within_target", "resolved",
+    "within_sla", "escalations", *[f"level_{n}" for n in ESCALATION_LEVELS], "complaints",
+    *[f"severity_{s}" for s in SEVERITIES], "severity_unclassified", "overdue_30d", "followed_up",
+)
 MEASURES = (("response_minutes", "response"), ("resolution_hours", "resolution"))
 
 
@@ -211,27 +217,32 @@ def _resolved_late(b, rules: ServiceRules):
     return b.resolution_hours > rules.complaint_overdue_days * 24
 
 
-def ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
-    """The counting half of `ticket_summary`: every count column, one row per group.
-    Answered from the rollups where they cover the question (data_access.rollups)."""
+def ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = (),
+                  counts: Sequence[str] | None = None) -> pd.DataFrame:
+    """The counting half of `ticket_summary`: every count column (or only `counts`, of
+    TICKET_COUNTS), one row per group. Answered from the rollups where they cover the question
+    (data_access.rollups)."""
     from . import rollups
 
     by = list(by)
+    counts = list(counts or TICKET_COUNTS)
     _check_dimensions(by, TICKET_DIMENSIONS)
     plan = rollups.plan_tickets(db, rules, filters, scope, by)
     if plan is not None:
-        return rollups.ticket_counts(db, rules, plan, filters, scope, by)
-    return raw_ticket_counts(db, rules, filters, scope, by)
+        return rollups.ticket_counts(db, rules, plan, filters, scope, by, counts)
+    return raw_ticket_counts(db, rules, filters, scope, by, counts)
 
 
-def raw_ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+def raw_ticket_counts(db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str] = (),
+                      counts: Sequence[str] | None = None) -> pd.DataFrame:
     """`ticket_counts` from the tickets table itself."""
     by = list(by)
-    return _whole_counts(db.frame(raw_counts_select(db.dialect, rules, filters, scope, by)), by)
+    return _whole_counts(db.frame(raw_counts_select(db.dialect, rules, filters, scope, by, counts=counts)), by)
 
 
 def raw_counts_select(
-    dialect: str, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, overdue_from: dt.date | None = None
+    dialect: str, rules: ServiceRules, filters: Filters, scope: Scope, by: Sequence[str], *, overdue_from: dt.date | None = None,
+    counts: Sequence[str] | None = None,
 ):
     """`raw_ticket_counts`'s SELECT, to be read alone or beside rollup rows (rollups.ticket_counts).
     `overdue_from` is the end of the period the complaint overdue rule looks back from, when
@@ -241,7 +252,8 @@ def raw_counts_select(
         overdue_cutoff = timestamp_bound(dialect, overdue_from - dt.timedelta(days=rules.complaint_overdue_days))
     b = base.c
     keys = [b[d] for d in by]
-    aggregates = count_aggregates(b, rules, overdue_cutoff)
+    every = {a.name: a for a in count_aggregates(b, rules, overdue_cutoff)}
+    aggregates = [every[c] for c in counts or TICKET_COUNTS]
     return sa.select(*keys, *aggregates).group_by(*keys) if keys else sa.select(*aggregates)
 
 
@@ -414,17 +426,19 @@ def ticket_rates(db: Database, rules: ServiceRules, filters: Filters, scope: Sco
     return add_ticket_ratios(ticket_counts(db, rules, filters, scope, by))
 
 
-def survey_summary(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+def survey_summary(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = (), sums: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per group: responses, score_sum, csat (scores >= 4), <dim>_sum and <dim>_n,
-    with mean_score, csat_pct and <dim>_mean derived (None over an empty set). Answered
-    from the rollups where they cover the question (data_access.rollups)."""
+    with mean_score, csat_pct and <dim>_mean derived (None over an empty set); or only `sums`
+    (of SURVEY_SUMS) and what derives from them. Answered from the rollups where they cover the
+    question (data_access.rollups)."""
     from . import rollups
 
     by = list(by)
+    sums = list(sums or SURVEY_SUMS)
     _check_dimensions(by, SURVEY_DIMENSIONS)
     plan = rollups.plan_surveys(db, filters, scope, by)
-    sums = rollups.survey_sums(db, plan, filters, scope, by) if plan is not None else raw_survey_sums(db, filters, scope, by)
-    return add_survey_ratios(sums)
+    found = rollups.survey_sums(db, plan, filters, scope, by, sums) if plan is not None else raw_survey_sums(db, filters, scope, by, sums)
+    return add_survey_ratios(found)
 
 
 def survey_aggregates(c) -> list:
@@ -441,10 +455,10 @@ def survey_aggregates(c) -> list:
     return aggregates
 
 
-def raw_survey_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = ()) -> pd.DataFrame:
+def raw_survey_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str] = (), sums: Sequence[str] | None = None) -> pd.DataFrame:
     """The sums and counts behind `survey_summary`, from the surveys table itself."""
     by = list(by)
-    frame = db.frame(raw_survey_select(db.dialect, filters, scope, by))
+    frame = db.frame(raw_survey_select(db.dialect, filters, scope, by, sums))
     value_columns = [c for c in frame.columns if c not in by]
     frame[value_columns] = frame[value_columns].fillna(0).astype("int64")
     if not by and frame.empty:
@@ -452,10 +466,12 @@ def raw_survey_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[s
     return frame
 
 
-def raw_survey_select(dialect: str, filters: Filters, scope: Scope, by: Sequence[str]):
+def raw_survey_select(dialect: str, filters: Filters, scope: Scope, by: Sequence[str], sums: Sequence[str] | None = None):
     """`raw_survey_sums`'s SELECT, to be read alone or beside rollup rows (rollups.survey_sums)."""
     keys = [SURVEY_DIMENSIONS[d](S).label(d) for d in by]
-    statement = sa.select(*keys, *survey_aggregates(S)).where(*survey_conditions(dialect, filters, scope))
+    every = {a.name: a for a in survey_aggregates(S)}
+    aggregates = [every[c] for c in sums or SURVEY_SUMS]
+    statement = sa.select(*keys, *aggregates).where(*survey_conditions(dialect, filters, scope))
     return statement.group_by(*[SURVEY_DIMENSIONS[d](S) for d in by]) if keys else statement
 
 
@@ -469,12 +485,16 @@ def survey_totals(grouped: pd.DataFrame) -> pd.DataFrame:
 
 
 def add_survey_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """The means and percentages of a frame of survey sums (those its sums allow)."""
     frame = frame.copy()
     responses = frame["responses"]
-    frame["mean_score"] = _ratio(frame["score_sum"], responses)
-    frame["csat_pct"] = _pct(frame["csat"], responses, responses > 0)
+    if "score_sum" in frame:
+        frame["mean_score"] = _ratio(frame["score_sum"], responses)
+    if "csat" in frame:
+        frame["csat_pct"] = _pct(frame["csat"], responses, responses > 0)
     for d in SATISFACTION_DIMENSIONS:
-        frame[f"{d}_mean"] = _ratio(frame[f"{d}_sum"], frame[f"{d}_n"])
+        if f"{d}_sum" in frame:
+            frame[f"{d}_mean"] = _ratio(frame[f"{d}_sum"], frame[f"{d}_n"])
     return frame
 
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .aggregates import PERCENTILES, add_ticket_ratios, survey_summary, ticket_counts, ticket_percentiles, ticket_summary
+from .aggregates import (
+    PERCENTILES, add_ticket_ratios, combine_counts_and_percentiles, survey_summary, ticket_counts, ticket_percentiles,
+)
 from .catalog import estate_list
 from .database import Database
 from .filters import Filters, Scope
@@ -17,6 +19,13 @@ LEAGUE_COLUMNS = [
 ]
 
 
+# The sums the league's columns are made of (of every count and survey sum: a third of them
+# to add up, fetch and convert for thousands of estates).
+LEAGUE_COUNTS = ("tickets", "responded", "within_target", "resolved", "within_sla", "escalations", "complaints", "severity_major",
+                 "overdue_30d", "followed_up")
+LEAGUE_SURVEY_SUMS = ("surveys", "responses", "score_sum", "csat")
+
+
 def estate_league(
     db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by_area: bool = False, *, medians: bool = True
 ) -> pd.DataFrame:
@@ -24,12 +33,12 @@ def estate_league(
     without tickets included with null figures, so nobody silently drops off the table.
     Without `medians` the two median columns stay null and their (costlier) query is skipped."""
     by = ("estate_id", "service_area") if by_area else ("estate_id",)
+    counts = ticket_counts(db, rules, filters, scope, by=by, counts=LEAGUE_COUNTS)
     if medians:
-        tickets = ticket_summary(db, rules, filters, scope, by=by)
+        tickets = combine_counts_and_percentiles(counts, ticket_percentiles(db, rules, filters, scope, by=by), list(by))
     else:
-        counts = ticket_counts(db, rules, filters, scope, by=by)
         tickets = add_ticket_ratios(counts.assign(**{f"{m}_{p}": None for m in ("response", "resolution") for p in PERCENTILES}))
-    surveys = survey_summary(db, filters, scope, by=by)[[*by, "surveys", "responses", "csat_pct", "mean_score"]]
+    surveys = survey_summary(db, filters, scope, by=by, sums=LEAGUE_SURVEY_SUMS)[[*by, "surveys", "responses", "csat_pct", "mean_score"]]
     estates = estate_list(db, scope)
     allowed = scope.allowed_estates(filters.estates)
     if allowed is not None:

@@ -37,7 +37,7 @@ import sqlalchemy as sa
 
 # aggregates imports this module only inside its functions, so this import is not circular.
 from .aggregates import (
-    MEASURES, PERCENTILES, SURVEY_DIMENSIONS, TICKET_DIMENSIONS, _count_if, _in, _resolved_late, _valid_duration,
+    MEASURES, PERCENTILES, SURVEY_DIMENSIONS, TICKET_COUNTS, TICKET_DIMENSIONS, _count_if, _in, _resolved_late, _valid_duration,
     count_aggregates, raw_counts_select, raw_survey_select, survey_aggregates, survey_conditions, ticket_base, ticket_conditions,
     unresolved_complaint,
 )
@@ -141,11 +141,6 @@ ROLLUPS = (
 # then no valid reply. Questions with other edges (another target) read the raw tables.
 SURVEY_REPLY_EDGES = (5.0, 15.0, 30.0, 60.0, 240.0)
 
-TICKET_COUNTS = (
-    "tickets", "open", *[f"type_{t}" for t in REQUEST_TYPES], "responded", "within_target", "resolved",
-    "within_sla", "escalations", *[f"level_{n}" for n in ESCALATION_LEVELS], "complaints",
-    *[f"severity_{s}" for s in SEVERITIES], "severity_unclassified", "overdue_30d", "followed_up",
-)
 # First replies within each of these minutes: the reply histogram's edges and any first-reply
 # target among them (the Response page's buckets, DEFAULT_RESPONSE_EDGES of distributions).
 REPLY_EDGES = (5, 10, 15, 20, 30, 45, 60, 120, 240, 480, 1440)
@@ -697,8 +692,9 @@ def added_up(db: Database, parts: list, by: Sequence[str], columns: Sequence[str
     return summed.sort_values(by, na_position="last", kind="stable").reset_index(drop=True)
 
 
-def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
-    """Every count of `aggregates.ticket_counts` from the plan's rows and raw days. overdue_30d
+def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str],
+                  counts: Sequence[str] = TICKET_COUNTS) -> pd.DataFrame:
+    """The `counts` of `aggregates.ticket_counts` from the plan's rows and raw days. overdue_30d
     counts complaints resolved late (any row) and those unresolved received before the overdue
     rule's day: whole rows before it, and of the one row holding that day (a week, month...)
     its complaints before the day from the tickets: a handful of rows, where cutting the period
@@ -714,16 +710,16 @@ def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filter
             before_cut = sa.and_(before_cut, sa.not_(sa.or_(*[
                 sa.and_(table.c.grain == grain, table.c.period == sa.literal(first, sa.Date)) for grain, first in holding
             ])))
-        columns = [_total(table.c[m]).label(m) for m in TICKET_COUNTS if m != "overdue_30d"]
-        columns.append(
-            (_total(table.c.complaints_late) + _total(sa.case((before_cut, table.c.complaints_unresolved), else_=0))).label("overdue_30d")
-        )
+        overdue = _total(table.c.complaints_late) + _total(sa.case((before_cut, table.c.complaints_unresolved), else_=0))
+        columns = [(overdue if m == "overdue_30d" else _total(table.c[m])).label(m) for m in counts]
         parts.append(_grouped(table, plan, filters, scope, by, columns))
     for s in plan.raw:
-        parts.append(raw_counts_select(db.dialect, rules, filters.with_period(s.first, s.last), scope, by, overdue_from=filters.end_exclusive))
-    for _grain, first in holding:
-        parts.append(_unresolved_complaints(db, filters.with_period(first, cut - dt.timedelta(days=1)), scope, by))
-    return added_up(db, parts, by, TICKET_COUNTS)[[*by, *TICKET_COUNTS]]
+        parts.append(raw_counts_select(db.dialect, rules, filters.with_period(s.first, s.last), scope, by, overdue_from=filters.end_exclusive,
+                                       counts=counts))
+    if "overdue_30d" in counts:
+        for _grain, first in holding:
+            parts.append(_unresolved_complaints(db, filters.with_period(first, cut - dt.timedelta(days=1)), scope, by, counts))
+    return added_up(db, parts, by, counts)[[*by, *counts]]
 
 
 def _row_start(grain: str, day: dt.date) -> dt.date:
@@ -748,7 +744,7 @@ def _rows_holding(plan: Plan, cut: dt.date) -> list[tuple[str, dt.date]]:
     return rows
 
 
-def _unresolved_complaints(db: Database, filters: Filters, scope: Scope, by: Sequence[str]):
+def _unresolved_complaints(db: Database, filters: Filters, scope: Scope, by: Sequence[str], counts: Sequence[str] = TICKET_COUNTS):
     """overdue_30d's unresolved part for some days, from the tickets (every other count 0), a SELECT:
     complaints without a valid resolution, read through their partial index."""
     T = tickets.c
@@ -758,8 +754,8 @@ def _unresolved_complaints(db: Database, filters: Filters, scope: Scope, by: Seq
         .subquery("unresolved")
     )
     keys = [rows.c[d] for d in by]
-    counts = [sa.func.count().label(c) if c == "overdue_30d" else sa.literal(0, sa.BigInteger).label(c) for c in TICKET_COUNTS]
-    statement = sa.select(*keys, *counts).select_from(rows)  # FROM even without keys
+    columns = [sa.func.count().label(c) if c == "overdue_30d" else sa.literal(0, sa.BigInteger).label(c) for c in counts]
+    statement = sa.select(*keys, *columns).select_from(rows)  # FROM even without keys
     return statement.group_by(*keys) if keys else statement
 
 
@@ -987,15 +983,16 @@ def complaints_to_watch(db: Database, filters: Filters, scope: Scope, overdue_da
     return int(db.rows(sa.select(watched).where(*_where(table, plan, since_ever, scope)))[0][0] or 0)
 
 
-def survey_sums(db: Database, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str]) -> pd.DataFrame:
+def survey_sums(db: Database, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str],
+                sums: Sequence[str] = SURVEY_MEASURES) -> pd.DataFrame:
 
     table, _ = TABLES[plan.rollup.name]
     parts = []
     if plan.rolled_up:
-        parts.append(_grouped(table, plan, filters, scope, by, [_total(table.c[m]).label(m) for m in SURVEY_MEASURES]))
+        parts.append(_grouped(table, plan, filters, scope, by, [_total(table.c[m]).label(m) for m in sums]))
     for s in plan.raw:
-        parts.append(raw_survey_select(db.dialect, filters.with_period(s.first, s.last), scope, by))
-    return added_up(db, parts, by, SURVEY_MEASURES)[[*by, *SURVEY_MEASURES]]
+        parts.append(raw_survey_select(db.dialect, filters.with_period(s.first, s.last), scope, by, sums))
+    return added_up(db, parts, by, sums)[[*by, *sums]]
 
 
 # --- building -------------------------------------------------------------------------------

@@ -113,6 +113,26 @@ def test_percentiles_per_area_and_over_all_from_one_read(rolled_db, selection):
     assert (together, apart) == (1, 2)
 
 
+@pytest.mark.parametrize("selection", ["five-months", "years-two-estates", "to-the-last-day"])
+def test_some_counts_and_sums_equal_those_of_all(rolled_db, raw_only, selection):
+    """The league asks for the counts and survey sums its columns need, not all: each is the same
+    number as when all are asked, from the rollups and from the raw tables."""
+    from data_access.league import LEAGUE_COUNTS, LEAGUE_SURVEY_SUMS
+
+    chosen = dict(ROLLUP_SELECTIONS[selection])
+    filters = Filters(chosen.pop("start"), chosen.pop("end"), **chosen)
+    args = (rolled_db, RULES, filters, Scope.everything(), ["estate_id"])
+    for read in (lambda f, *a, **k: f(*a, **k), raw_only):
+        every = read(aggregates.ticket_counts, *args)
+        some = read(aggregates.ticket_counts, *args, counts=LEAGUE_COUNTS)
+        assert list(some.columns) == ["estate_id", *LEAGUE_COUNTS]
+        pd_testing.assert_frame_equal(some, every[["estate_id", *LEAGUE_COUNTS]])
+        every = read(aggregates.survey_summary, *args[:1], *args[2:])
+        some = read(aggregates.survey_summary, *args[:1], *args[2:], sums=LEAGUE_SURVEY_SUMS)
+        assert "attitude_mean" not in some
+        pd_testing.assert_frame_equal(some, every[list(some.columns)])
+
+
 def test_years_and_quarters_are_read_as_sums_of_their_months(rolled_db):
     before_the_last_day = Filters(YEARS["start"], D(2026, 4, 30))  # YEARS runs past it: 2026 would be a year row
     plan = rollups.plan_tickets(rolled_db, RULES, before_the_last_day, Scope.everything(), ["service_area"], histograms=True)
