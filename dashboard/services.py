@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from flask_caching import Cache
 
 from data_access import Database, DataSourceError, Filters, Scope, ServiceRules, Settings
-from data_access import aggregates, catalog, metrics
+from data_access import aggregates, catalog, league, metrics
 
 EXTENSION = "estate_dashboard"
 
@@ -208,6 +208,15 @@ class Services:
             return frozenset(frame["estate_id"]), frozenset(frame["city"].dropna())
 
         return self.cached("known_names", known, self.db, scope)
+
+    def league(self, filters: Filters, scope: Scope, *, by_area: bool = False, medians: bool = True) -> pd.DataFrame:
+        """league.estate_league, with the estates this process holds already (cached for every
+        callback's filters) rather than read again with each league."""
+
+        def compute(db, rules, filters, scope, by_area, medians):
+            return league.estate_league(db, rules, filters, scope, by_area=by_area, medians=medians, estates=self.estates(scope))
+
+        return self.cached("league", compute, self.db, self.rules, filters, scope, by_area, medians)
 
     def metrics(self, filters: Filters, scope: Scope) -> dict:
         return self.cached("metrics", metrics.compute_metrics, self.db, self.rules, filters, scope)

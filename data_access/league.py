@@ -27,11 +27,13 @@ LEAGUE_SURVEY_SUMS = ("surveys", "responses", "score_sum", "csat")
 
 
 def estate_league(
-    db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by_area: bool = False, *, medians: bool = True
+    db: Database, rules: ServiceRules, filters: Filters, scope: Scope, by_area: bool = False, *, medians: bool = True,
+    estates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per estate in scope and filter (per estate and area when `by_area`), estates
     without tickets included with null figures, so nobody silently drops off the table.
-    Without `medians` the two median columns stay null and their (costlier) query is skipped."""
+    Without `medians` the two median columns stay null and their (costlier) query is skipped.
+    `estates` is the scope's estate_list when the caller holds it already."""
     by = ("estate_id", "service_area") if by_area else ("estate_id",)
     counts = ticket_counts(db, rules, filters, scope, by=by, counts=LEAGUE_COUNTS)
     if medians:
@@ -39,7 +41,7 @@ def estate_league(
     else:
         tickets = add_ticket_ratios(counts.assign(**{f"{m}_{p}": None for m in ("response", "resolution") for p in PERCENTILES}))
     surveys = survey_summary(db, filters, scope, by=by, sums=LEAGUE_SURVEY_SUMS)[[*by, "surveys", "responses", "csat_pct", "mean_score"]]
-    estates = estate_list(db, scope)
+    estates = estate_list(db, scope) if estates is None else estates
     allowed = scope.allowed_estates(filters.estates)
     if allowed is not None:
         estates = estates[estates["estate_id"].isin(allowed)]
@@ -71,8 +73,8 @@ def league_of_one_area(league: pd.DataFrame, area: str) -> pd.DataFrame:
 def areas_with_data(db: Database, rules: ServiceRules, filters: Filters, scope: Scope) -> list[str]:
     """The service areas where the selection has tickets or surveys: the columns of the league
     by area (estate_league(by_area=True)) of every estate, from a few rows per area."""
-    tickets = ticket_counts(db, rules, filters, scope, by=("service_area",))
-    surveys = survey_summary(db, filters, scope, by=("service_area",))
+    tickets = ticket_counts(db, rules, filters, scope, by=("service_area",), counts=("tickets",))
+    surveys = survey_summary(db, filters, scope, by=("service_area",), sums=("surveys", "responses"))
     present = set(tickets.loc[tickets["tickets"] > 0, "service_area"].dropna()) | set(surveys["service_area"].dropna())
     return sorted(present)
 

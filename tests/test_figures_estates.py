@@ -294,8 +294,10 @@ def _five_estates_heatmap(app, demo_db, monkeypatch, search, filters, figure):
     with app.server.app_context():
         app.server.extensions[EXTENSION].cache.clear()
     asked = []
-    league = page.estate_league
-    monkeypatch.setattr(page, "estate_league", lambda *a, **k: asked.append((a[2], k)) or league(*a, **k))
+    import data_access.league as league_module  # the page's leagues come through Services.league
+
+    league = league_module.estate_league
+    monkeypatch.setattr(league_module, "estate_league", lambda *a, **k: asked.append((a[2], k)) or league(*a, **k))
     heatmap, problem = call(app, "update_heatmap", search, figure, "en")
     assert problem is None
     by_area = estate_league(demo_db, RULES, filters, ALL, by_area=True, medians=figure == "response_median")
@@ -364,7 +366,7 @@ def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
     def down(*_args, **_kwargs):
         raise DataSourceError("the query took longer than 30 s and was stopped")
 
-    monkeypatch.setattr("dashboard.pages.estates.estate_league", down)
+    monkeypatch.setattr("data_access.league.estate_league", down)
     monkeypatch.setattr("dashboard.pages.estates.estate_medians", down)
     caption, rows, awaited, problem = call(app, "update_league", OCTOBER_LINK + "&type=praise", "en")
     assert caption is dash.no_update and rows is dash.no_update and awaited is dash.no_update and "30 s" in problem
@@ -378,3 +380,19 @@ def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
 
     text = banner_template("en").replace("{detail}", problem)  # as the browser fills the shell's banner
     assert "30 s" in text
+
+
+def test_the_league_takes_the_estates_the_server_holds(app, demo_db):
+    """The league's rows are those of estate_league, with the estates catalogue every callback
+    has cached already instead of a read of its own."""
+    from dashboard.services import EXTENSION
+
+    svc = app.server.extensions[EXTENSION]
+    with app.server.test_request_context():
+        svc.cache.clear()
+        svc.estates(ALL)
+        svc.db.trace.clear()
+        league = svc.league(OCTOBER, ALL, medians=False)
+        read = [q.sql for q in svc.db.trace]
+    assert read and not any("FROM estates ORDER BY" in sql for sql in read)
+    pd.testing.assert_frame_equal(league, estate_league(demo_db, RULES, OCTOBER, ALL, medians=False))

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from data_access import DataSourceError
-from data_access.league import MEDIAN_COLUMNS, areas_with_data, estate_league, estate_medians, league_of_one_area
+from data_access.league import MEDIAN_COLUMNS, areas_with_data, estate_medians, league_of_one_area
 
 from .. import i18n, urlstate
 from ..components import create_card, create_graph
@@ -102,7 +102,7 @@ def update_league(search, lang):
     cached, so only medians of that same question go into them."""
     try:
         svc, scope, _view, filters = _filters(search)
-        league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)
+        league = svc.league(filters, scope, medians=False)
     except DataSourceError as exc:
         return no_update, no_update, no_update, str(exc)
     caption = i18n.t("estates.caption", lang, period=i18n.date_range(filters.start, filters.end, lang), count=i18n.number(len(league), lang))
@@ -175,7 +175,7 @@ def _heatmap_data(svc, filters, scope, figure):
     own league (cached beside it), and the columns are every area holding data in the selection:
     at a group's scale 60 estates' rows, not 2,000 estates' (three years at 10M: ~0.9 s -> ~0.25 s)."""
     medians = figure == "response_median"
-    league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)
+    league = svc.league(filters, scope, medians=False)
     tickets = league[league["tickets"] > 0].groupby("estate_id")["tickets"].sum()
     areas = None
     if len(tickets) > figures.HEATMAP_ESTATES:  # as _heatmap_rows picks them from all estates' rows
@@ -184,7 +184,7 @@ def _heatmap_data(svc, filters, scope, figure):
     if len(filters.areas) == 1 and not medians:  # the table's rows are its column (2,000 estates, a year: ~170 -> ~55 ms)
         drawn = league if areas is None else league[league["estate_id"].isin(filters.estates)]
         return league_of_one_area(drawn, next(iter(filters.areas))), areas
-    return svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, by_area=True, medians=medians), areas
+    return svc.league(filters, scope, by_area=True, medians=medians), areas
 
 
 @callback(

@@ -7,7 +7,6 @@ from dash import Input, Output, State, callback, html, no_update
 
 from data_access import DataSourceError
 from data_access.schema import SERVICE_AREAS
-from data_access.league import estate_league
 from data_access.ticket_lists import complaint_watchlist, complaint_watchlist_count
 
 from .. import i18n, urlstate
@@ -165,7 +164,7 @@ def update_headlines(search, lang):
 def update_attention(search, lang):
     try:
         svc, scope, filters, _ = selection(search)
-        league = svc.cached("league", estate_league, svc.db, svc.rules, filters, scope, medians=False)  # not shown here
+        league = svc.league(filters, scope, medians=False)  # not shown here
     except DataSourceError as exc:
         return no_update, str(exc)
     return _attention_table(estates_needing_attention(league, svc.settings), lang), None
