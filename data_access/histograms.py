@@ -122,11 +122,10 @@ def _dense(parts: Sequence[_Sorted], groups: int) -> Iterable[tuple[int, int, np
     step = max(1, min(MAX_CELLS // width, MAX_ENTRIES * groups // entries))
     for first in range(0, groups, step):
         last = min(first + step, groups)
-        block = None
-        for part in parts:
-            cells, count = part.cells(first, last, width, low)
-            counted = np.bincount(cells, weights=count, minlength=(last - first) * width)
-            block = counted if block is None else block + counted  # mostly one part: no zeros to add to
+        cells, counts = zip(*(part.cells(first, last, width, low) for part in parts))
+        if len(parts) > 1:  # one count of all parts' entries: a block of each, added up, cost twice as much
+            cells, counts = [np.concatenate(cells)], [np.concatenate([c.astype(np.int64) for c in counts])]
+        block = np.bincount(cells[0], weights=counts[0], minlength=(last - first) * width)
         yield first, low, block.reshape(last - first, width)
 
 
@@ -231,25 +230,28 @@ def _ranked_sparse(parts: Sequence[_Sorted], groups: int, fractions: list[float]
 
 def _ranked_dense(parts: Sequence[_Sorted], groups: int, fractions: list[float]) -> Iterable[pd.DataFrame]:
     """The buckets holding each fraction's closest ranks (group, bucket, tickets, above, total),
-    from dense blocks of every group's counts per bucket."""
+    from dense blocks of every group's counts per bucket, each turned into running counts in
+    place (a block is millions of cells: every copy of one cost as much as the count itself)."""
     for first, low, block in _dense(parts, groups):
         width = block.shape[1]
-        above = np.cumsum(block, axis=1)
-        total = above[:, -1]
+        running = np.cumsum(block, axis=1, out=block)
+        total = running[:, -1].copy()
         filled = np.flatnonzero(total > 0)
-        # Each group's running counts, lifted above the previous group's, make one sorted array:
+        # Each group's running counts lifted above the previous group's make one sorted array:
         # one binary search per rank finds the first bucket whose running count passes it.
-        lift = np.arange(len(filled)) * (total.max() + 1)
-        running = (above[filled] + lift[:, None]).ravel()
+        lift = np.arange(len(running)) * (total.max() + 1)
+        running += lift[:, None]
+        flat = running.ravel()
         cells = []
         for fraction in fractions:
             rank = (total[filled] - 1) * fraction
             for closest in (np.floor(rank), np.ceil(rank)):
-                at = np.searchsorted(running, closest + lift, side="right") - np.arange(len(filled)) * width
-                cells.append(filled * width + at)
+                cells.append(np.searchsorted(flat, closest + lift[filled], side="right"))
         cells = np.unique(np.concatenate(cells)) if cells else np.array([], np.int64)
         g, b = cells // width, cells % width
+        above = flat[cells] - lift[g]
+        before = np.where(b > 0, flat[cells - 1] - lift[g], 0.0)
         yield pd.DataFrame({
-            "group": g + first, "bucket": b + low, "tickets": block[g, b].astype(np.int64),
-            "above": above[g, b].astype(np.int64), "total": total[g].astype(np.int64),
+            "group": g + first, "bucket": b + low, "tickets": (above - before).astype(np.int64),
+            "above": above.astype(np.int64), "total": total[g].astype(np.int64),
         })
