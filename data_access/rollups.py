@@ -840,7 +840,7 @@ def _histogram_rows(db: Database, rules: ServiceRules, plan: Plan, filters: Filt
             packed = db.frame(_packed_per_group(histogram, plan, keys, by, where), binary=True)
         else:  # per estate over years: up to ~16 MB of buckets in ~70,000 rows
             statement = sa.select(*keys, h.measure, *[h[c] for c in histograms.PACKED]).where(*where)
-            packed = db.frame(statement, binary=True) if db.dialect == "postgresql" else db.frame(statement, stream=True)
+            packed = db.frame(statement, binary=True, objects=True) if db.dialect == "postgresql" else db.frame(statement, stream=True, objects=True)
     else:
         packed = pd.DataFrame(columns=[*by, "measure", *histograms.PACKED])
     edges = None
