@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import babel
-import numpy as np
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
@@ -110,65 +109,22 @@ def _formatter(lang: str, digits: int):
     return format_number
 
 
-def number_column(values, lang: str, digits: int = 0, template: str = "{value}") -> list[str]:
-    """`number` of each value, written into `template` (MISSING for None, untemplated): what
-    mapping number_formatter and the template over the values gives, several times faster for
-    a table of thousands of figures (a league of 2,000 estates: ~26,000). The values that
-    could be a rounding tie are found for all floats at once in numpy and take number's own path;
-    every other float is a plain f-string, as number's fast path writes it."""
-    one = number_formatter(lang, digits)
-    plain = _number_format(normalise_language(lang), digits)[2]
-    if not plain or digits > 3:
-        return [MISSING if v is None else template.format(value=one(v)) for v in values]
-    prefix, _, suffix = template.partition("{value}")
-    floats = np.array([v for v in values if type(v) is float], dtype=float)
-    scaled = np.abs(floats) * 10.0 ** (digits + 1)
-    nearest = np.rint(scaled)
-    # A tie (the shortest decimal of the value ends in 5 just past the digits) lies within a
-    # hundredth of a whole number ending in 5 for values under 1e9; beyond them (and NaN, the
-    # infinities) number decides.
-    with np.errstate(invalid="ignore"):
-        near_tie = (np.abs(scaled - nearest) < 0.01) & (nearest % 10 == 5)
-    slow = iter((near_tie | ~(scaled < 1e9 * 10.0 ** (digits + 1))).tolist())
-    out = []
-    for v in values:
-        if v is None:
-            out.append(MISSING)
-        elif type(v) is float and not next(slow):
-            out.append(f"{prefix}{v:,.{digits}f}{suffix}")
-        elif type(v) is int and digits == 0:
-            out.append(f"{prefix}{v:,}{suffix}")
-        else:
-            out.append(f"{prefix}{one(v)}{suffix}")
-    return out
+def written(value, lang: str, digits: int, template: str = "{value}") -> str:
+    """`number` set into `template` ("{value}%", "{value} min"); MISSING for None."""
+    return MISSING if value is None else template.format(value=number(value, lang, digits))
 
 
 def percent(value, lang: str, digits: int = 1) -> str:
     """A value already in percent (0-100)."""
-    return percent_formatter(lang, digits)(value)
+    return written(value, lang, digits, "{value}%")
 
 
 def minutes(value, lang: str) -> str:
-    return unit_formatter("unit.minutes", lang)(value)
+    return written(value, lang, 1, t("unit.minutes", lang))
 
 
 def hours(value, lang: str) -> str:
-    return unit_formatter("unit.hours", lang)(value)
-
-
-def percent_formatter(lang: str, digits: int = 1):
-    """`percent` with the language resolved once (as number_formatter)."""
-    return _with_unit("{value}%", number_formatter(lang, digits))
-
-
-def unit_formatter(key: str, lang: str):
-    """A duration with one decimal in the catalogue's unit `key` ("unit.minutes", "unit.hours"),
-    the language and the message resolved once (as number_formatter)."""
-    return _with_unit(t(key, lang), number_formatter(lang, 1))
-
-
-def _with_unit(template: str, number):
-    return lambda value: MISSING if value is None else template.format(value=number(value))
+    return written(value, lang, 1, t("unit.hours", lang))
 
 
 def date(value: dt.date | None, lang: str, fmt: str = "medium") -> str:

@@ -49,61 +49,80 @@ def test_columns_are_every_headline_figure_in_both_languages():
         for d in defs[2:]:
             assert d["filter"] == "agNumberColumnFilter"
             assert d["comparator"] == {"function": "estatesNullsLast"}
-            assert d["valueFormatter"] == figures.SHOW_NEXT
-            assert figures.ROW_FIELDS[int(d["field"])] == d["colId"] and figures.ROW_FIELDS[int(d["field"]) + 1] == d["colId"] + "__text"
+            assert d["valueFormatter"]["function"].startswith("estatesFigure(params, ")
+            assert figures.ROW_FIELDS[int(d["field"])] == d["colId"]
+        written = {d["colId"]: d["valueFormatter"]["function"] for d in defs[2:]}
+        assert written["response_median"] == f'estatesFigure(params, 1, "{i18n.t("unit.minutes", lang)}", true)'
+        assert written["resolution_median"] == f'estatesFigure(params, 1, "{i18n.t("unit.hours", lang)}", true)'
+        assert written["csat_pct"] == 'estatesFigure(params, 1, "{value}%", false)'
+        assert written["tickets"] == 'estatesFigure(params, 0, "{value}", false)'
+        assert written["mean_score"] == 'estatesFigure(params, 2, "{value}", false)'
+    assert figures.ROW_FIELDS[-1] == "medians_pending"
     assert figures.league_column_defs("en", 15)[5]["headerName"] == "First reply within 15 min"
     assert figures.league_column_defs("zh", 20)[5]["headerName"] == "20分钟内首次响应率"
     assert figures.league_column_defs("zh", 15)[0]["headerName"] == "项目"
 
 
-def test_the_nulls_last_comparator_exists_in_the_assets():
+def test_the_grid_functions_exist_in_the_assets():
     script = (ASSETS / "estates.js").read_text()
     assert "dashAgGridFunctions.estatesNullsLast = function (valueA, valueB, nodeA, nodeB, isDescending)" in script
+    assert "dashAgGridFunctions.estatesFigure = function (params, digits, template, awaited)" in script
+
+
+def grid_rows(league, **options) -> list[dict]:
+    """The grid's rows as dicts by ROW_FIELDS."""
+    return [dict(zip(figures.ROW_FIELDS, values, strict=True)) for values in figures.league_grid_rows(league, **options)]
+
+
+def shown(row: dict, field: str, lang: str) -> str:
+    """A cell's text as the grid writes it (estatesFigure, checked against i18n in the browser)."""
+    kind = {f: k for f, _key, k, _width in figures.LEAGUE_COLUMNS}[field]
+    return i18n.written(row[field], lang, *figures.figure_format(kind, lang))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_rows_are_the_league_with_language_formatting(demo_db, lang):
     league = estate_league(demo_db, RULES, OCTOBER, ALL)
-    rows = {r["estate_id"]: r for r in figures.league_rows(league, lang)}
+    rows = {r["estate_id"]: r for r in grid_rows(league)}
     assert len(rows) == 60
     for estate in ("E001", "E017", "E042"):
         alone = compute_metrics(demo_db, RULES, OCTOBER.narrowed(estates={estate}), ALL)
         row = rows[estate]
         assert row["tickets"] == alone["tickets"]["total"]
-        assert row["tickets__text"] == i18n.number(alone["tickets"]["total"], lang)
+        assert shown(row, "tickets", lang) == i18n.number(alone["tickets"]["total"], lang)
         assert row["per_1000_households"] == pytest.approx(alone["tickets"]["per_1000_households"])
         assert row["within_target_pct"] == pytest.approx(alone["first_response"]["within_target_pct"])
         assert row["response_median"] == pytest.approx(alone["first_response"]["median_minutes"])
-        assert row["response_median__text"] == i18n.minutes(alone["first_response"]["median_minutes"], lang)
-        assert row["within_sla_pct__text"] == i18n.percent(alone["resolution"]["within_sla_pct"], lang)
+        assert shown(row, "response_median", lang) == i18n.minutes(alone["first_response"]["median_minutes"], lang)
+        assert shown(row, "within_sla_pct", lang) == i18n.percent(alone["resolution"]["within_sla_pct"], lang)
         assert row["resolution_median"] == pytest.approx(alone["resolution"]["median_hours"])
         assert row["escalation_rate_pct"] == pytest.approx(alone["escalations"]["rate_pct"])
         assert row["severity_major"] == alone["complaints"]["by_severity"]["major"]
         assert row["overdue_30d"] == alone["complaints"]["overdue_30d"]
         assert row["responses"] == alone["satisfaction"]["responses"]
         assert row["csat_pct"] == pytest.approx(alone["satisfaction"]["csat_pct"])
-        assert row["mean_score__text"] == i18n.number(alone["satisfaction"]["mean_score"], lang, 2)
+        assert shown(row, "mean_score", lang) == i18n.number(alone["satisfaction"]["mean_score"], lang, 2)
         assert row["follow_up_coverage_pct"] == pytest.approx(alone["satisfaction"]["follow_up_coverage_pct"])
-    assert "分钟" in rows["E001"]["response_median__text"] if lang == "zh" else "min" in rows["E001"]["response_median__text"]
+    assert "分钟" in shown(rows["E001"], "response_median", lang) if lang == "zh" else "min" in shown(rows["E001"], "response_median", lang)
     written = {"count": lambda v: i18n.number(v, lang), "rate": lambda v: i18n.number(v, lang, 1), "percent": lambda v: i18n.percent(v, lang),
                "minutes": lambda v: i18n.minutes(v, lang), "hours": lambda v: i18n.hours(v, lang), "score": lambda v: i18n.number(v, lang, 2)}
     for row in rows.values():  # every cell as the rest of the dashboard writes its figure
         for field, _key, kind, _width in figures.LEAGUE_COLUMNS:
-            assert row[f"{field}__text"] == written[kind](row[field]), (row["estate_id"], field)
+            assert shown(row, field, lang) == written[kind](row[field]), (row["estate_id"], field)
 
 
 def test_null_figures_are_none_shown_as_a_dash_never_zero(demo_db):
-    rows = figures.league_rows(estate_league(demo_db, RULES, ONE_DAY, ALL), "en")
+    rows = grid_rows(estate_league(demo_db, RULES, ONE_DAY, ALL))
     quiet = [r for r in rows if r["tickets"] == 0]
     assert quiet, "a single day should leave some estate without tickets"
     for row in quiet:
-        assert row["tickets__text"] == "0"  # a count over nothing is 0 ...
+        assert shown(row, "tickets", "en") == "0"  # a count over nothing is 0 ...
         for field in ("within_target_pct", "response_median", "within_sla_pct", "resolution_median", "escalation_rate_pct"):
-            assert row[field] is None and row[f"{field}__text"] == "—"  # ... a ratio or median is null
+            assert row[field] is None and shown(row, field, "en") == "—"  # ... a ratio or median is null
     import json
-    grid = figures.league_grid_rows(estate_league(demo_db, RULES, ONE_DAY, ALL), "en")
-    json.dumps(grid)  # plain JSON for the grid: no NaN, no numpy scalars
-    assert grid == [[row[field] for field in figures.ROW_FIELDS] for row in rows]
+    grid = figures.league_grid_rows(estate_league(demo_db, RULES, ONE_DAY, ALL))
+    assert json.loads(json.dumps(grid, allow_nan=False)) == grid  # plain JSON for the grid: no NaN, no numpy scalars
+    assert all(type(v) in (int, float, str, type(None)) for row in grid for v in row)
 
 
 def test_grid_speaks_both_languages():
@@ -227,19 +246,19 @@ def test_the_page_callbacks_draw_the_selection(app, demo_db, lang):
     # (a cached league may serve another link to the same question).
     assert awaited["start"] == "2026-10-01" and awaited["end"] == "2026-10-31"
     assert set(awaited["estates"]) == set(hangzhou["estate_id"])
-    assert all(r["response_median"] is None and r["response_median__text"] == "…" for r in rows)
-    medians, problem = call(app, "fill_medians", search, lang)
+    assert all(r["response_median"] is None and r["resolution_median"] is None and r["medians_pending"] == 1 for r in rows)
+    medians, problem = call(app, "fill_medians", search)
     assert problem is None and medians["for"] == awaited
+    assert [figures.ROW_FIELDS[i] for i in medians["at"]] == ["response_median", "resolution_median"]
+    assert figures.ROW_FIELDS[medians["pending_at"]] == "medians_pending"
     full = estate_league(demo_db, RULES, OCTOBER.narrowed(estates=hangzhou["estate_id"]), ALL)
     for record in full.to_dict("records"):
-        cells = medians["cells"].get(record["estate_id"], medians["missing"])
-        for field, show in (("response_median", i18n.minutes), ("resolution_median", i18n.hours)):
+        cells = medians["cells"].get(record["estate_id"], [None, None])
+        for cell, field in zip(cells, ("response_median", "resolution_median"), strict=True):
             exact = None if pd.isna(record[field]) else record[field]
-            assert (cells[field] is None) == (exact is None), (record["estate_id"], field)
+            assert (cell is None) == (exact is None), (record["estate_id"], field)
             if exact is not None:
-                assert cells[field] == pytest.approx(exact) and cells[f"{field}__text"] == show(exact, lang)
-            else:
-                assert cells[f"{field}__text"] == i18n.MISSING
+                assert cell == pytest.approx(exact)
     heatmap, problem = call(app, "update_heatmap", OCTOBER_LINK + "&city=杭州&area=repair", "csat_pct", lang)
     assert problem is None and len(heatmap.data[0].y) == len(hangzhou) and list(heatmap.data[0].x) == [i18n.area("repair", lang)]
 
@@ -370,9 +389,9 @@ def test_a_database_failure_reaches_the_banner_not_the_table(app, monkeypatch):
     monkeypatch.setattr("dashboard.pages.estates.estate_medians", down)
     caption, rows, awaited, problem = call(app, "update_league", OCTOBER_LINK + "&type=praise", "en")
     assert caption is dash.no_update and rows is dash.no_update and awaited is dash.no_update and "30 s" in problem
-    medians, medians_problem = call(app, "fill_medians", OCTOBER_LINK + "&type=praise", "en")
-    assert medians_problem == problem  # the banner says why, and the cells stop waiting
-    assert medians["cells"] == {} and medians["missing"]["response_median__text"] == "—"
+    medians, medians_problem = call(app, "fill_medians", OCTOBER_LINK + "&type=praise")
+    assert medians_problem == problem  # the banner says why, and the cells stop waiting (null: "—")
+    assert medians["cells"] == {}
     assert medians["for"]["types"] == ["praise"] and medians["for"]["start"] == "2026-10-01"
     heatmap, heatmap_problem = call(app, "update_heatmap", OCTOBER_LINK + "&type=praise", "tickets", "en")
     assert heatmap is dash.no_update and heatmap_problem == problem

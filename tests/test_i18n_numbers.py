@@ -3,8 +3,6 @@
 where the float and its shortest decimal round alike, and half to even on that decimal elsewhere."""
 from __future__ import annotations
 
-import math
-
 import pytest
 from babel.numbers import format_decimal
 from hypothesis import given
@@ -36,18 +34,3 @@ def test_decimals_as_babel(lang, digits, value):
     assert i18n.number(value, lang, digits) == babel(value, lang, digits)
     assert i18n.number_formatter(lang, digits)(value) == i18n.number(value, lang, digits)
 
-
-VALUES = (st.none() | st.integers(min_value=-10**12, max_value=10**12) | st.floats(min_value=-1e9, max_value=1e9)
-          | st.floats(min_value=-1e15, max_value=1e15) | st.sampled_from([math.nan, math.inf, -math.inf]) | st.sampled_from([0.25, 0.35, 2.5, 82.25, 1234.5, 1.05, 2.675, 1.005, -0.0])
-          | TIES)
-
-
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("digits, template", [(0, "{value}"), (1, "{value}%"), (2, "{value}"), (1, "{value} min"), (3, "约{value}")])
-@given(values=st.lists(VALUES, max_size=40))
-def test_a_column_at_once_as_one_by_one(lang, digits, template, values):
-    """number_column (a league's columns) writes every value as number does, ties and all."""
-    one = i18n.number_formatter(lang, digits)
-    assert i18n.number_column(values, lang, digits, template) == [
-        i18n.MISSING if v is None else template.format(value=one(v)) for v in values
-    ]

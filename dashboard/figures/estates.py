@@ -6,6 +6,7 @@ null), and nulls sort last whichever way a column is sorted.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 
@@ -29,13 +30,14 @@ GRID_LOCALE_KEYS = (
 )
 
 
-def _texts(kind: str, lang: str, values: list) -> list[str]:
-    """Figures of `kind` as the rest of the dashboard writes them: a league formats ~30,000."""
+def figure_format(kind: str, lang: str) -> tuple[int, str]:
+    """How the league writes a figure of `kind`, as i18n.number does (digits, and the text
+    around the number): the browser does the writing (assets/estates.js, estatesFigure)."""
     if kind == "percent":
-        return i18n.number_column(values, lang, 1, "{value}%")
+        return 1, "{value}%"
     if kind in ("minutes", "hours"):
-        return i18n.number_column(values, lang, 1, i18n.t(f"unit.{kind}", lang))
-    return i18n.number_column(values, lang, {"count": 0, "rate": 1, "score": 2}[kind])
+        return 1, i18n.t(f"unit.{kind}", lang)
+    return {"count": 0, "rate": 1, "score": 2}[kind], "{value}"
 
 
 # (league column, header message key, kind, width in px)
@@ -57,12 +59,18 @@ LEAGUE_COLUMNS = (
     ("follow_up_coverage_pct", "metric.follow_up_coverage", "percent", 115),
 )
 TEXT_COLUMNS = (("name", "estates.col_estate", 150), ("city", "estates.col_city", 80))
-# The grid's rows are arrays, in this order: a 2,000-estate league is 0.5 MB of JSON so, against
-# 1.7 MB as objects repeating 33 field names in every row. A column's `field` is its index;
-# a figure's text follows its value.
-ROW_FIELDS = ("estate_id", "name", "city", *[part for field, *_ in LEAGUE_COLUMNS for part in (field, f"{field}__text")])
+# The grid's rows are arrays, in this order: a 2,000-estate league is ~0.25 MB of JSON so,
+# against 1.7 MB as objects repeating the field names in every row, and 0.5 MB with each
+# figure's text beside it. A column's `field` is its index; the browser writes the figures
+# (estatesFigure). The last element is 1 while the medians are still being worked out.
+MEDIAN_FIELDS = ("response_median", "resolution_median")
+ROW_FIELDS = ("estate_id", "name", "city", *[field for field, *_ in LEAGUE_COLUMNS], "medians_pending")
 ROW_INDEX = {field: i for i, field in enumerate(ROW_FIELDS)}
-SHOW_NEXT = {"function": "params.data == null ? '' : params.data[Number(params.colDef.field) + 1]"}
+
+
+def _figure_formatter(kind: str, lang: str, awaited: bool) -> dict:
+    digits, template = figure_format(kind, lang)
+    return {"function": f"estatesFigure(params, {digits}, {json.dumps(template, ensure_ascii=False)}, {str(awaited).lower()})"}
 
 
 def league_column_defs(lang: str, target_minutes: float) -> list[dict]:
@@ -80,7 +88,8 @@ def league_column_defs(lang: str, target_minutes: float) -> list[dict]:
             "colId": field, "field": str(ROW_INDEX[field]),
             "headerName": i18n.t(key, lang, target=f"{target_minutes:g}"),  # unused placeholders are ignored
             "type": "numericColumn", "filter": "agNumberColumnFilter", "width": width, "minWidth": 80,
-            "valueFormatter": SHOW_NEXT, "comparator": NULLS_LAST, "cellClass": "league-number",
+            "valueFormatter": _figure_formatter(kind, lang, field in MEDIAN_FIELDS), "comparator": NULLS_LAST,
+            "cellClass": "league-number",
         })
     return defs
 
@@ -96,51 +105,30 @@ def _values(column: pd.Series) -> list:
     return [None if v is None or v != v else v for v in column.astype(object).tolist()]  # v != v: NaN
 
 
-PENDING = "…"  # shown in a column whose figures are still being computed
-
-
-def _league_columns(league: pd.DataFrame, lang: str, pending: tuple[str, ...]) -> dict[str, list]:
-    """Every ROW_FIELDS column of the league: raw numbers (None for null) and their text."""
+def league_grid_rows(league: pd.DataFrame, *, medians_pending: bool = False) -> list[list]:
+    """The league as the grid holds it: an array per estate in ROW_FIELDS order, the figures as
+    numbers (None for null). With `medians_pending` the median columns wait for median_cells."""
     ids = league["estate_id"].tolist()
-    columns = {
-        "estate_id": ids,
-        "name": [name or estate for name, estate in zip(_values(league["name"]), ids)] if "name" in league else ids,
-        "city": [city or "" for city in _values(league["city"])] if "city" in league else [""] * len(ids),
-    }
-    for field, _key, kind, _width in LEAGUE_COLUMNS:
-        values = _values(league[field]) if field in league else [None] * len(ids)
-        columns[field] = values
-        columns[f"{field}__text"] = [PENDING] * len(ids) if field in pending else _texts(kind, lang, values)
-    return columns
+    columns = [
+        ids,
+        [name or estate for name, estate in zip(_values(league["name"]), ids)] if "name" in league else ids,
+        [city or "" for city in _values(league["city"])] if "city" in league else [""] * len(ids),
+    ]
+    for field, *_ in LEAGUE_COLUMNS:
+        waiting = medians_pending and field in MEDIAN_FIELDS
+        columns.append(_values(league[field]) if field in league and not waiting else [None] * len(ids))
+    columns.append([int(medians_pending)] * len(ids))
+    return [list(row) for row in zip(*columns)]
 
 
-def league_rows(league: pd.DataFrame, lang: str, *, pending: tuple[str, ...] = ()) -> list[dict]:
-    """One dict per estate: raw numbers (None for null) and their formatted text as `<field>__text`;
-    the `pending` columns show PENDING until `median_cells` fills them in."""
-    columns = _league_columns(league, lang, pending)
-    return [dict(zip(columns, row)) for row in zip(*columns.values())]
-
-
-def league_grid_rows(league: pd.DataFrame, lang: str, *, pending: tuple[str, ...] = ()) -> list[list]:
-    """`league_rows` as the grid holds them: arrays in ROW_FIELDS order."""
-    columns = _league_columns(league, lang, pending)
-    return [list(row) for row in zip(*(columns[field] for field in ROW_FIELDS))]
-
-
-def median_cells(medians: pd.DataFrame | None, lang: str) -> dict:
-    """The median columns per estate as league cells, and the cells of an estate without any
-    (no tickets with a reply or a resolution, or no medians at all: None): merged into the
-    grid's rows in the browser."""
-    kinds = {field: kind for field, _key, kind, _width in LEAGUE_COLUMNS}
-    fields = ("response_median", "resolution_median")
+def median_cells(medians: pd.DataFrame | None) -> dict:
+    """The median columns per estate, merged into the grid's rows in the browser: an estate
+    without any (no tickets with a reply or a resolution, or no medians at all) gets nulls."""
     cells = {}
     if medians is not None and not medians.empty:
-        values = {field: _values(medians[field]) for field in fields}
-        texts = {field: _texts(kinds[field], lang, values[field]) for field in fields}
-        for i, estate in enumerate(medians["estate_id"].tolist()):
-            cells[estate] = {part: value for field in fields for part, value in ((field, values[field][i]), (f"{field}__text", texts[field][i]))}
-    missing = {part: value for field in fields for part, value in ((field, None), (f"{field}__text", i18n.MISSING))}
-    return {"cells": cells, "missing": missing, "at": {part: ROW_INDEX[part] for part in missing}}
+        values = zip(*(_values(medians[field]) for field in MEDIAN_FIELDS))
+        cells = dict(zip(medians["estate_id"].tolist(), map(list, values)))
+    return {"cells": cells, "at": [ROW_INDEX[field] for field in MEDIAN_FIELDS], "pending_at": ROW_INDEX["medians_pending"]}
 
 
 def grid_locale(lang: str) -> dict:

@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from data_access import DataSourceError
-from data_access.league import MEDIAN_COLUMNS, areas_with_data, estate_medians, league_of_one_area
+from data_access.league import areas_with_data, estate_medians, league_of_one_area
 
 from .. import i18n, urlstate
 from ..components import create_card, create_graph
@@ -106,16 +106,15 @@ def update_league(search, lang):
     except DataSourceError as exc:
         return no_update, no_update, no_update, str(exc)
     caption = i18n.t("estates.caption", lang, period=i18n.date_range(filters.start, filters.end, lang), count=i18n.number(len(league), lang))
-    return caption, figures.league_grid_rows(league, lang, pending=tuple(MEDIAN_COLUMNS)), _canonical(filters), None
+    return caption, figures.league_grid_rows(league, medians_pending=True), _canonical(filters), None
 
 
-@cached_callback(  # the finished cells: formatting thousands of estates' medians is no instant
+@cached_callback(  # the finished cells, in either language (the browser writes them)
     Output("estates-medians", "data"),
     database_problem("estates-medians"),
     Input("url", "search"),
-    State("lang", "data"),
 )
-def fill_medians(search, lang):
+def fill_medians(search):
     """The league's medians, worked out at the same time as the rest of the table (not after
     it: the first load waits for the slower of the two, not for both), named by the question
     they answer."""
@@ -126,8 +125,8 @@ def fill_medians(search, lang):
     try:
         medians = svc.cached("estate_medians", estate_medians, svc.db, svc.rules, filters, scope)
     except DataSourceError as exc:  # the banner says why; the cells stop waiting
-        return {"for": _canonical(filters), **figures.median_cells(None, lang)}, str(exc)
-    return {"for": _canonical(filters), **figures.median_cells(medians, lang)}, None
+        return {"for": _canonical(filters), **figures.median_cells(None)}, str(exc)
+    return {"for": _canonical(filters), **figures.median_cells(medians)}, None
 
 
 # In the browser: the medians go into the rows once both have arrived for the same question,
@@ -139,8 +138,13 @@ clientside_callback(
         if (!medians || !rows || !awaited || JSON.stringify(medians.for) !== JSON.stringify(awaited)) {
             return window.dash_clientside.no_update;
         }
-        const fill = (row, cells) => { const copy = row.slice(); for (const part in cells) { copy[medians.at[part]] = cells[part]; } return copy; };
-        return rows.map(row => fill(row, medians.cells[row[0]] || medians.missing));
+        const fill = (row, cells) => {
+            const copy = row.slice();
+            medians.at.forEach((at, i) => { copy[at] = cells ? cells[i] : null; });
+            copy[medians.pending_at] = 0;
+            return copy;
+        };
+        return rows.map(row => fill(row, medians.cells[row[0]]));
     }
     """,
     Output("estates-league", "rowData", allow_duplicate=True),

@@ -122,3 +122,41 @@ def test_clicking_a_heatmap_cell_narrows_to_estate_and_area(page, dashboard_url)
     wait_for_rows(page, 1)
     page.wait_for_function("() => document.querySelector('#estates-heatmap .js-plotly-plot').data[0].y.length === 1")
     assert heatmap(page)["x"] == ["Repair"] and heatmap(page)["y"] == [shown["y"][1]]
+
+
+def test_the_grid_writes_figures_as_the_server_would(page, dashboard_url):
+    """estatesFigure (assets/estates.js) writes the league's numbers in the browser: the same text
+    as dashboard.i18n for both languages, rounding ties half to even on the shortest decimal,
+    as Babel does; "—" for null, "…" for a median still on its way."""
+    import math
+    import random
+
+    from dashboard import i18n
+    from dashboard.figures import estates as figures
+
+    page.goto(dashboard_url + "/estates")
+    wait_for_dash(page)
+    wait_for_rows(page)
+    rng = random.Random(7)
+    values = [0.0, -0.0, 0.05, 0.15, 0.25, 2.5, 3.5, 82.25, 1.005, 2.675, 1234.5, 999.95, 9.995, 99999.95, 1e-7, 123456789.125,
+              -1.25, -0.04, 7, 0, 1234567, -1000, 10**12]
+    values += [(10 * rng.randint(-10**6, 10**6) + 5) / 10 ** rng.choice((1, 2, 3)) for _ in range(300)]  # ties
+    values += [rng.uniform(0, 100) for _ in range(300)] + [rng.lognormvariate(3, 3) for _ in range(300)]
+    values += [round(rng.uniform(0, 100), rng.choice((1, 2, 3))) for _ in range(300)] + [rng.randint(0, 10**7) for _ in range(100)]
+    values += [math.inf, -math.inf]  # (no NaN: JSON cannot carry one; a null figure is None)
+    cases = [(v, digits) for v in values for digits in (0, 1, 2, 3)]
+    written = page.evaluate("cases => cases.map(([v, d]) => window.dashAgGridFunctions.estatesNumber(v, d))",
+                            [[v, d] for v, d in cases])
+    expected = [i18n.number(v, "en", d) for v, d in cases]
+    assert [i18n.number(v, "zh", d) for v, d in cases] == expected  # both languages write numbers alike; only units differ
+    wrong = [(v, d, w, e) for (v, d), w, e in zip(cases, written, expected) if w != e]
+    assert not wrong, wrong[:10]
+    # A cell: the column's digits and unit, "—" for null, "…" while the medians are awaited.
+    cell = "([value, pending, digits, template, awaited]) => window.dashAgGridFunctions.estatesFigure({value, data: [value, pending]}, digits, template, awaited)"
+    for lang in ("en", "zh"):
+        for kind, value in (("minutes", 12.25), ("hours", 1234.56), ("percent", 87.55), ("count", 12345), ("score", 4.125)):
+            digits, template = figures.figure_format(kind, lang)
+            assert page.evaluate(cell, [value, 0, digits, template, False]) == i18n.written(value, lang, digits, template)
+    assert page.evaluate(cell, [None, 1, 1, "{value} min", True]) == "…"
+    assert page.evaluate(cell, [None, 0, 1, "{value} min", True]) == "—"
+    assert page.evaluate(cell, [None, 1, 1, "{value}%", False]) == "—"
