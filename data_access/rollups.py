@@ -45,7 +45,7 @@ from . import histograms
 from .database import Database
 from .filters import ALL, Filters, Scope
 from .rules import ServiceRules
-from .schema import ESCALATION_LEVELS, REQUEST_TYPES, SATISFACTION_DIMENSIONS, SEVERITIES, estates, surveys, tickets
+from .schema import SATISFACTION_DIMENSIONS, estates, surveys, tickets
 from .sqlfuncs import as_date, count_sum, day_of, minutes_between, month_of, week_of, weekday_of
 
 # Histogram buckets: ratio 1.02 keeps the bucket middle within 1% (sqrt(1.02) = 1.00995).
@@ -608,7 +608,7 @@ def reply_bucket_sums(db: Database, filters: Filters, scope: Scope, edges: Seque
     if plan is None or plan.raw:
         return None
     table, _ = TABLES[plan.rollup.name]
-    return added_up(db, [_grouped(table, plan, filters, scope, ["reply_bucket"], [_total(table.c[m]).label(m) for m in SURVEY_MEASURES])],
+    return added_up(db, [_grouped(table, plan, filters, scope, ["reply_bucket"], [count_sum(table.c[m]).label(m) for m in SURVEY_MEASURES])],
                     ["reply_bucket"], SURVEY_MEASURES)
 
 
@@ -646,11 +646,6 @@ def _where(table: sa.Table, plan: Plan, filters: Filters, scope: Scope) -> list:
     return conditions
 
 
-def _total(column):
-    """The sum of a rollup's count column as a whole number (sqlfuncs.count_sum)."""
-    return count_sum(column)
-
-
 def _grouped(table: sa.Table, plan: Plan, filters: Filters, scope: Scope, by: Sequence[str], columns: list):
     """The plan's rows of `table` summed per group: a SELECT, one of the parts `added_up` reads."""
     keys = [_key(table, d, plan).label(d) for d in by]
@@ -673,7 +668,7 @@ def added_up(db: Database, parts: list, by: Sequence[str], columns: Sequence[str
             aligned.append(sa.select(*[p.c[d] for d in by], *[p.c[c] for c in columns]))
         union = sa.union_all(*aligned).subquery("parts")
         keys = [union.c[d] for d in by]
-        statement = sa.select(*keys, *[_total(union.c[c]).label(c) for c in columns])
+        statement = sa.select(*keys, *[count_sum(union.c[c]).label(c) for c in columns])
         if keys:
             statement = statement.group_by(*keys)
     names, rows = db.result(statement)
@@ -710,8 +705,8 @@ def ticket_counts(db: Database, rules: ServiceRules, plan: Plan, filters: Filter
             before_cut = sa.and_(before_cut, sa.not_(sa.or_(*[
                 sa.and_(table.c.grain == grain, table.c.period == sa.literal(first, sa.Date)) for grain, first in holding
             ])))
-        overdue = _total(table.c.complaints_late) + _total(sa.case((before_cut, table.c.complaints_unresolved), else_=0))
-        columns = [(overdue if m == "overdue_30d" else _total(table.c[m])).label(m) for m in counts]
+        overdue = count_sum(table.c.complaints_late) + count_sum(sa.case((before_cut, table.c.complaints_unresolved), else_=0))
+        columns = [(overdue if m == "overdue_30d" else count_sum(table.c[m])).label(m) for m in counts]
         parts.append(_grouped(table, plan, filters, scope, by, columns))
     for s in plan.raw:
         parts.append(raw_counts_select(db.dialect, rules, filters.with_period(s.first, s.last), scope, by, overdue_from=filters.end_exclusive,
@@ -889,7 +884,7 @@ def _summed(parts: list, by: Sequence[str]):
     union = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("h")
     keys = [union.c[d] for d in by]
     return (
-        sa.select(*keys, union.c.measure, union.c.bucket, _total(union.c.tickets).label("tickets"), sa.func.sum(union.c.value_sum).label("value_sum"))
+        sa.select(*keys, union.c.measure, union.c.bucket, count_sum(union.c.tickets).label("tickets"), sa.func.sum(union.c.value_sum).label("value_sum"))
         .group_by(*keys, union.c.measure, union.c.bucket)
     )
 
@@ -947,7 +942,7 @@ def ticket_sums(db: Database, filters: Filters, scope: Scope, by: Sequence[str],
     table, _ = TABLES[plan.rollup.name]
     parts = []
     if plan.rolled_up:
-        parts.append(_grouped(table, plan, filters, scope, by, [_total(table.c[c]).label(c) for c in columns]))
+        parts.append(_grouped(table, plan, filters, scope, by, [count_sum(table.c[c]).label(c) for c in columns]))
     for s in plan.raw:
         parts.append(_raw_sums(db, filters.with_period(s.first, s.last), scope, by, columns))
     return added_up(db, parts, by, columns)[[*by, *columns]]
@@ -989,7 +984,7 @@ def survey_sums(db: Database, plan: Plan, filters: Filters, scope: Scope, by: Se
     table, _ = TABLES[plan.rollup.name]
     parts = []
     if plan.rolled_up:
-        parts.append(_grouped(table, plan, filters, scope, by, [_total(table.c[m]).label(m) for m in sums]))
+        parts.append(_grouped(table, plan, filters, scope, by, [count_sum(table.c[m]).label(m) for m in sums]))
     for s in plan.raw:
         parts.append(raw_survey_select(db.dialect, filters.with_period(s.first, s.last), scope, by, sums))
     return added_up(db, parts, by, sums)[[*by, *sums]]

@@ -1,8 +1,9 @@
 """Estates: the league table's columns and rows (dash-ag-grid) and the estate x area heatmap.
 
 Pure functions of data_access.league.estate_league frames and the language. The grid sorts
-and filters the raw numbers; what it shows is the catalogue's formatting of them ("—" for
-null), and nulls sort last whichever way a column is sorted.
+and filters the raw numbers; what it shows is written in the browser as i18n.number writes
+them, in the catalogue's units (assets/estates.js; "—" for null), and nulls sort last
+whichever way a column is sorted.
 """
 from __future__ import annotations
 
