@@ -344,6 +344,22 @@ def test_the_busiest_estates_cells_are_those_of_every_estates_league(app, demo_d
     assert [len(f.estates) for f in by_area_asked] == [5]  # five estates' rows, not sixty
 
 
+def test_busiest_estates_holding_every_area_need_no_question_of_the_columns(app, demo_db, monkeypatch):
+    """When the drawn estates hold data in all five areas no other estate can add a column: the
+    heatmap is the one from every estate's league by area, without asking which areas hold data."""
+    from dashboard.pages import estates as page
+
+    def not_asked(*_args, **_kwargs):
+        raise AssertionError("the areas holding data were asked for")
+
+    monkeypatch.setattr(page, "areas_with_data", not_asked)
+    heatmap, expected, by_area, rows, asked = _five_estates_heatmap(app, demo_db, monkeypatch, OCTOBER_LINK, OCTOBER, "within_sla_pct")
+    drawn = heatmap.data[0]
+    assert list(drawn.x) == list(expected.data[0].x) == [i18n.area(a, "en") for a in AREAS]
+    assert list(drawn.y) == list(expected.data[0].y) and len(drawn.y) == 5
+    assert np.allclose(np.array(drawn.z, dtype=float), np.array(expected.data[0].z, dtype=float), equal_nan=True)
+
+
 @pytest.mark.parametrize("filters, all_estates", [
     (OCTOBER.narrowed(areas=["repair"]), True),
     (ONE_DAY.narrowed(areas=["cleaning"]), False),

@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from data_access import DataSourceError
+from data_access.schema import SERVICE_AREAS
 from data_access.league import areas_with_data, estate_medians, league_of_one_area
 
 from .. import i18n, urlstate
@@ -177,18 +178,25 @@ def _heatmap_data(svc, filters, scope, figure):
     the areas in those rows); medians, the costliest figure of all, only when shown. Past
     HEATMAP_ESTATES estates with tickets only the busiest are asked for, found in the table's
     own league (cached beside it), and the columns are every area holding data in the selection:
-    at a group's scale 60 estates' rows, not 2,000 estates' (three years at 10M: ~0.9 s -> ~0.25 s)."""
+    at a group's scale 60 estates' rows, not 2,000 estates' (three years at 10M: ~0.9 s -> ~0.25 s).
+    Those are asked of the database only when the busiest estates leave out an area: mostly they
+    hold all five, and no other estate can add a column."""
     medians = figure == "response_median"
     league = svc.league(filters, scope, medians=False)
     tickets = league[league["tickets"] > 0].groupby("estate_id")["tickets"].sum()
-    areas = None
-    if len(tickets) > figures.HEATMAP_ESTATES:  # as _heatmap_rows picks them from all estates' rows
-        areas = svc.cached("areas_with_data", areas_with_data, svc.db, svc.rules, filters, scope)
-        filters = filters.narrowed(estates=tickets.nlargest(figures.HEATMAP_ESTATES).index)
-    if len(filters.areas) == 1 and not medians:  # the table's rows are its column (2,000 estates, a year: ~170 -> ~55 ms)
-        drawn = league if areas is None else league[league["estate_id"].isin(filters.estates)]
-        return league_of_one_area(drawn, next(iter(filters.areas))), areas
-    return svc.league(filters, scope, by_area=True, medians=medians), areas
+    if len(tickets) <= figures.HEATMAP_ESTATES:
+        if len(filters.areas) == 1 and not medians:  # the table's rows are its column (2,000 estates, a year: ~170 -> ~55 ms)
+            return league_of_one_area(league, next(iter(filters.areas))), None
+        return svc.league(filters, scope, by_area=True, medians=medians), None
+    busiest = filters.narrowed(estates=tickets.nlargest(figures.HEATMAP_ESTATES).index)  # as _heatmap_rows picks them
+    if len(filters.areas) == 1 and not medians:  # the area asked for holds data: its busiest estates have tickets there
+        area = next(iter(filters.areas))
+        return league_of_one_area(league[league["estate_id"].isin(busiest.estates)], area), [area]
+    by_area = svc.league(busiest, scope, by_area=True, medians=medians)
+    drawn = set(by_area.loc[(by_area["tickets"] > 0) | (by_area["surveys"] > 0), "service_area"])
+    if drawn >= set(SERVICE_AREAS):
+        return by_area, list(SERVICE_AREAS)
+    return by_area, svc.cached("areas_with_data", areas_with_data, svc.db, svc.rules, filters, scope)
 
 
 @callback(
