@@ -148,7 +148,7 @@ class count_sum(FunctionElement):
     columns for 2,000 estates took 60% longer), hence the cast back. PostgreSQL sums each value
     as an INTEGER instead: a sum of INTEGER is a BIGINT kept in a machine word, where a BIGINT's
     sum is kept in a 128-bit state per group and column and made a NUMERIC at the end (a league's
-    37 sums over 2,000 estates' year rows: ~20 -> ~10 ms). A count held in one row (one group's
+    22 sums over 2,000 estates' year rows: ~20 -> ~10 ms). A count held in one row (one group's
     period, or one part of a union) is far below INTEGER's 2.1 billion."""
 
     type = sa.BigInteger()
