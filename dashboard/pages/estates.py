@@ -8,8 +8,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from data_access import DataSourceError
-from data_access.schema import SERVICE_AREAS
 from data_access.league import areas_with_data, estate_medians, league_of_one_area
+from data_access.schema import SERVICE_AREAS
 
 from .. import i18n, urlstate
 from ..components import create_card, create_graph
@@ -184,13 +184,14 @@ def _heatmap_data(svc, filters, scope, figure):
     medians = figure == "response_median"
     league = svc.league(filters, scope, medians=False)
     tickets = league[league["tickets"] > 0].groupby("estate_id")["tickets"].sum()
+    # One area: the table's rows are its column (2,000 estates, a year: ~170 -> ~55 ms).
+    area = next(iter(filters.areas)) if len(filters.areas) == 1 and not medians else None
     if len(tickets) <= figures.HEATMAP_ESTATES:
-        if len(filters.areas) == 1 and not medians:  # the table's rows are its column (2,000 estates, a year: ~170 -> ~55 ms)
-            return league_of_one_area(league, next(iter(filters.areas))), None
+        if area:
+            return league_of_one_area(league, area), None
         return svc.league(filters, scope, by_area=True, medians=medians), None
     busiest = filters.narrowed(estates=tickets.nlargest(figures.HEATMAP_ESTATES).index)  # as _heatmap_rows picks them
-    if len(filters.areas) == 1 and not medians:  # the area asked for holds data: its busiest estates have tickets there
-        area = next(iter(filters.areas))
+    if area:  # the area asked for holds data: its busiest estates have tickets there
         return league_of_one_area(league[league["estate_id"].isin(busiest.estates)], area), [area]
     by_area = svc.league(busiest, scope, by_area=True, medians=medians)
     drawn = set(by_area.loc[(by_area["tickets"] > 0) | (by_area["surveys"] > 0), "service_area"])
