@@ -6,6 +6,10 @@ percentile_cont over the tickets themselves. Packed, an estate's histogram of a 
 quarter or year is one row; the rows of a period are added up here, in numpy, and only the
 buckets holding each percentile's ranks go on to `rollups.percentiles_from_ranked`.
 
+Each row's counts take the narrowest of 1, 2 or 4 bytes that holds its largest (an estate's year
+has a few dozen tickets a bucket at most: a third of the bytes of 4-byte counts, read and sent
+for every per-estate percentile); the width is the counts' length over the buckets'.
+
 Buckets are those of `rollups._bucket`. Bucket 0 (under 0.6 s) keeps the sum of its values,
 as its middle is their mean; every other bucket is read as its geometric middle. Groups are
 told apart by their keys' Python values, not by a database collation (on MySQL 'E1' and 'e1'
@@ -20,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 BUCKET = np.dtype("<u2")  # bucket n holds about 0.01 * 1.02^n minutes: 65,535 is far past any duration
-COUNT = np.dtype("<u4")
+COUNTS = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))  # a row's counts: the narrowest holding them
+FORMAT = "buckets <u2, counts <u1/<u2/<u4 by row"  # part of a rollup's definition: another format rebuilds it
 PACKED = ["buckets", "counts", "zero_sum"]
 MAX_CELLS = 1_000_000  # (group, bucket) counts held at once: 8 MB of float64, three such arrays
 MAX_ENTRIES = 500_000  # about how many packed entries are widened to 8 bytes at once
@@ -35,17 +40,19 @@ def pack(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     codes = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
     bucket = pd.to_numeric(frame["bucket"]).to_numpy(dtype=np.int64)
     tickets = pd.to_numeric(frame["tickets"]).to_numpy(dtype=np.int64)
-    if bucket.min() < 0 or bucket.max() > np.iinfo(BUCKET).max or tickets.max() > np.iinfo(COUNT).max:
+    if bucket.min() < 0 or bucket.max() > np.iinfo(BUCKET).max or tickets.max() > np.iinfo(COUNTS[-1]).max:
         raise ValueError("histogram bucket or count out of the packed range")
     order = np.lexsort((bucket, codes))
     codes, bucket, tickets = codes[order], bucket[order], tickets[order]
     zero = np.where(bucket == 0, pd.to_numeric(frame["value_sum"]).to_numpy(dtype=float)[order], 0.0)
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     ends = np.r_[starts[1:], len(codes)]
-    buckets, counts = bucket.astype(BUCKET).tobytes(), tickets.astype(COUNT).tobytes()
+    buckets = bucket.astype(BUCKET).tobytes()
+    width = np.searchsorted([np.iinfo(c).max for c in COUNTS], np.maximum.reduceat(tickets, starts))  # per row: its dtype's place
+    counts = {w: tickets.astype(COUNTS[w]).tobytes() for w in np.unique(width)}  # too large values only in rows not cut from it
     out = frame[keys].iloc[order[starts]].reset_index(drop=True)
     out["buckets"] = [buckets[BUCKET.itemsize * s:BUCKET.itemsize * e] for s, e in zip(starts, ends)]
-    out["counts"] = [counts[COUNT.itemsize * s:COUNT.itemsize * e] for s, e in zip(starts, ends)]
+    out["counts"] = [counts[w][COUNTS[w].itemsize * s:COUNTS[w].itemsize * e] for s, e, w in zip(starts, ends, width)]
     out["zero_sum"] = np.add.reduceat(zero, starts)
     return out
 
@@ -68,15 +75,21 @@ class _Sorted:
     count: np.ndarray
 
     @classmethod
-    def of_packed(cls, packed: pd.DataFrame, codes: np.ndarray) -> _Sorted:
-        order = np.argsort(codes, kind="stable")  # the rows sorted, not their entries
-        buckets, counts = packed["buckets"].to_numpy()[order], packed["counts"].to_numpy()[order]
+    def of_packed(cls, packed: pd.DataFrame, codes: np.ndarray) -> list[_Sorted]:
+        """The rows' entries, a part per width of counts (each read as it is stored)."""
+        buckets, counts = packed["buckets"].to_numpy(), packed["counts"].to_numpy()
         lengths = np.fromiter(map(len, buckets), np.int64, len(buckets)) // BUCKET.itemsize
-        counted = np.fromiter(map(len, counts), np.int64, len(counts)) // COUNT.itemsize
-        if not np.array_equal(lengths, counted):  # rows joined by the database out of step
-            raise ValueError("packed histogram rows whose buckets and counts differ in length")
-        bucket = np.frombuffer(b"".join(buckets), BUCKET)
-        return cls(codes[order], np.cumsum(lengths), bucket, np.frombuffer(b"".join(counts), COUNT))
+        counted = np.fromiter(map(len, counts), np.int64, len(counts))
+        parts = []
+        for dtype in COUNTS:
+            rows = np.flatnonzero((counted == lengths * dtype.itemsize) & (lengths > 0))
+            rows = rows[np.argsort(codes[rows], kind="stable")]  # the rows sorted, not their entries
+            if len(rows):
+                parts.append(cls(codes[rows], np.cumsum(lengths[rows]), np.frombuffer(b"".join(buckets[rows]), BUCKET),
+                                 np.frombuffer(b"".join(counts[rows]), dtype)))
+        if sum(len(p.group) for p in parts) != np.count_nonzero(lengths) or np.any(counted[lengths == 0]):
+            raise ValueError("packed histogram rows whose counts are not 1, 2 or 4 bytes a bucket")  # e.g. joined out of step
+        return parts
 
     @classmethod
     def of_rows(cls, group: np.ndarray, bucket: np.ndarray, count: np.ndarray) -> _Sorted:
@@ -107,7 +120,10 @@ class _Sorted:
 
 def unpack(packed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, bucket, count) of every bucket of packed rows."""
-    return _Sorted.of_packed(packed, np.arange(len(packed))).between(0, len(packed))
+    parts = [p.between(0, len(packed)) for p in _Sorted.of_packed(packed, np.arange(len(packed)))]
+    if not parts:
+        return np.array([], np.int64), np.array([], BUCKET), np.array([], np.int64)
+    return tuple(np.concatenate([part[i].astype(np.int64) if i == 2 else part[i] for part in parts]) for i in range(3))
 
 
 def _dense(parts: Sequence[_Sorted], groups: int) -> Iterable[tuple[int, int, np.ndarray]]:
@@ -142,7 +158,7 @@ def combined(packed: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     codes = packed.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
     groups = int(codes.max()) + 1
     parts = []
-    for first, low, block in _dense([_Sorted.of_packed(packed, codes)], groups):
+    for first, low, block in _dense(_Sorted.of_packed(packed, codes), groups):
         g, b = np.nonzero(block)
         parts.append(pd.DataFrame({"group": g + first, "bucket": b + low, "tickets": block[g, b].astype(np.int64)}))
     entries = pd.concat(parts, ignore_index=True)
@@ -172,7 +188,7 @@ def ranked(packed: pd.DataFrame, bucket_rows: pd.DataFrame | None, keys: Sequenc
     loose_entries = _Sorted.of_rows(loose_codes, loose_bucket, pd.to_numeric(loose["tickets"]).to_numpy(dtype=np.int64))
     loose_zero = np.where(loose_bucket == 0, pd.to_numeric(loose["value_sum"]).to_numpy(dtype=float), 0.0)
     zero_sum = _sums(packed_codes, pd.to_numeric(packed["zero_sum"]).to_numpy(dtype=float), groups) + _sums(loose_codes, loose_zero, groups)
-    sorted_parts = [_Sorted.of_packed(packed, packed_codes), loose_entries]
+    sorted_parts = [*_Sorted.of_packed(packed, packed_codes), loose_entries]
     if _sparse(sorted_parts, groups):
         entries = _ranked_sparse(sorted_parts, groups, fractions)
     else:

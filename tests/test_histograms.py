@@ -16,7 +16,7 @@ KEYS = ["estate_id", "measure"]
 # Histogram rows: (estate, measure, bucket, tickets); bucket 0 carries its values' sum.
 entries = st.lists(
     st.tuples(st.sampled_from(["E1", "E2", "E3", None]), st.sampled_from(["response", "resolution"]),
-              st.integers(0, 1500), st.integers(1, 3) | st.integers(1, 5_000)),  # few tickets: ranks on bucket edges
+              st.integers(0, 1500), st.integers(1, 3) | st.integers(1, 5_000) | st.integers(60_000, 100_000)),  # few tickets: ranks on bucket edges; counts of 1, 2 and 4 bytes
     min_size=1, max_size=80,
 )
 
@@ -84,6 +84,23 @@ def test_months_added_into_a_quarter_keep_every_bucket(drawn):
     got = quarter.set_index(KEYS)["zero_sum"]
     for key, value in zero.items():
         assert got.loc[key] == pytest.approx(value)
+
+
+def test_each_row_keeps_its_counts_in_the_narrowest_width_holding_them():
+    frame = pd.DataFrame({"estate_id": ["E1", "E1", "E2", "E2", "E3"], "measure": ["response"] * 5,
+                          "bucket": [3, 9, 3, 4, 5], "tickets": [255, 1, 256, 65_535, 65_536], "value_sum": [0.0] * 5})
+    packed = histograms.pack(frame, KEYS).set_index("estate_id")
+    assert [len(packed.loc[e, "counts"]) // (len(packed.loc[e, "buckets"]) // 2) for e in ["E1", "E2", "E3"]] == [1, 2, 4]
+    row, bucket, count = histograms.unpack(packed.reset_index())
+    assert sorted(zip(packed.index[row], bucket.tolist(), count.tolist())) == [
+        ("E1", 3, 255), ("E1", 9, 1), ("E2", 3, 256), ("E2", 4, 65_535), ("E3", 5, 65_536)]
+
+
+def test_counts_of_no_width_are_refused():
+    packed = pd.DataFrame({"estate_id": ["E1"], "measure": ["response"], "buckets": [b"\x01\x00\x02\x00"],
+                           "counts": [b"\x01\x00\x00"], "zero_sum": [0.0]})  # two buckets, three bytes of counts
+    with pytest.raises(ValueError, match="1, 2 or 4 bytes"):
+        histograms.ranked(packed, None, KEYS, PERCENTILES.values())
 
 
 def test_buckets_past_the_packed_range_are_refused():

@@ -305,6 +305,36 @@ def test_estate_medians_from_packed_histograms_are_within_one_percent(rolled_db,
     assert ((rolled - raw).abs() <= 0.01 * raw.abs()).all().all() and (rolled.isna() == raw.isna()).all().all()
 
 
+@pytest.mark.parametrize("read_as", ["joined", "row by row"])
+def test_counts_stored_in_any_width_give_the_same_medians(rolled_db, read_as, parallel_plans, monkeypatch):
+    """Each packed row keeps its counts in 1, 2 or 4 bytes (the narrowest holding them): an
+    estate's rows of several widths, read as stored or joined per group by PostgreSQL (rows of
+    one width at a time), give the medians of the same rows all in one width."""
+    from data_access.league import estate_medians
+
+    monkeypatch.setattr(rollups, "JOINED_ABOVE_ROWS", 0 if read_as == "joined" else 10**9)
+    filters = Filters(YEARS["start"], YEARS["end"])
+    narrow = estate_medians(rolled_db, RULES, filters, Scope.everything())
+    h = rollups.TABLES["estate_overall"][1].c
+    keys = [h.grain, h.period, h.estate_id, h.measure]
+    stored = rolled_db.rows(sa.select(*keys, h.buckets, h.counts).order_by(*keys))
+    assert all(len(counts) * 2 == len(buckets) for *_, buckets, counts in stored)  # the test's few tickets: 1 byte
+    update = rollups.TABLES["estate_overall"][1].update().where(*[c == sa.bindparam(f"k_{c.name}") for c in keys]).values(counts=sa.bindparam("v_counts"))
+
+    def write(rows):
+        with rolled_db.engine.begin() as conn:
+            conn.execute(update, [{**{f"k_{c.name}": v for c, v in zip(keys, row[:4])}, "v_counts": counts} for row, counts in rows])
+
+    widths = ["<u1", "<u2", "<u4"]
+    write([(row, np.frombuffer(row[5], "<u1").astype(widths[i % 3]).tobytes()) for i, row in enumerate(stored)])
+    try:
+        mixed = estate_medians(rolled_db, RULES, filters, Scope.everything())
+    finally:
+        write([(row, row[5]) for row in stored])
+    assert len(narrow) > 1 and narrow[["response_median", "resolution_median"]].notna().all().all()
+    pd_testing.assert_frame_equal(mixed, narrow)
+
+
 @pytest.mark.parametrize("selection", ["five-months", "five-months-one-area", "single-estate", "one-week"])
 def test_scores_by_first_reply_equal_the_raw_tables(rolled_db, raw_only, selection):
     chosen = dict(ROLLUP_SELECTIONS[selection])
