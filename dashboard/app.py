@@ -8,7 +8,7 @@ from pathlib import Path
 import dash
 import flask
 
-from data_access import Database, DataSourceError, Settings
+from data_access import Database, DataSourceError, Settings, histograms
 
 from . import audit, layout
 from .auth import init_auth
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, db_url: str | None = None) -> d
     init_hardening(server, settings)
     init_auth(server, settings)
     freeze_when_warm(server)
+    histograms.compile_ranking()
 
     @server.route("/vendor/bootstrap/<path:filename>")
     def bootstrap_static(filename: str):  # Bootstrap served locally: meeting rooms may have no internet
