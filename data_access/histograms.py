@@ -289,6 +289,7 @@ def _closest_ranks(block, fractions):  # pragma: no cover - compiled
     most = lines * 2 * len(fractions)
     g, b, tickets = np.empty(most, np.int64), np.empty(most, np.int64), np.empty(most, np.int64)
     above, total = np.empty(most, np.int64), np.empty(most, np.int64)
+    found = np.empty(2 * len(fractions), np.int64)
     n = 0
     for line in range(lines):
         running = block[line]
@@ -297,13 +298,15 @@ def _closest_ranks(block, fractions):  # pragma: no cover - compiled
         whole = running[width - 1]
         if whole == 0:
             continue
-        found = np.empty(2 * len(fractions), np.int64)
         for f in range(len(fractions)):
             rank = (whole - 1) * fractions[f]
             found[2 * f] = np.searchsorted(running, np.floor(rank), side="right")
             found[2 * f + 1] = np.searchsorted(running, np.ceil(rank), side="right")
-        found = np.unique(found)
-        for at in found:
+        found.sort()
+        for i in range(len(found)):
+            at = found[i]
+            if i > 0 and at == found[i - 1]:
+                continue
             g[n], b[n], above[n], total[n] = line, at, running[at], whole
             tickets[n] = running[at] - (running[at - 1] if at > 0 else 0)
             n += 1
@@ -314,7 +317,8 @@ def _closest_ranks(block, fractions):  # pragma: no cover - compiled
 def compile_ranking() -> None:
     """Load the ranking loops for every width of counts now, not in a user's first question:
     ~0.3 s from numba's cache, seconds when compiled (the first run after an install)."""
-    block = np.zeros((1, 1), np.int64)
-    for bucket, count in [*((BUCKET, c) for c in COUNTS), (np.int64, np.int64)]:  # packed rows; loose rows
-        _add_entries(block, np.zeros(1, np.int64), np.ones(1, np.int64), 0, np.zeros(1, bucket), np.ones(1, count), 0, 0)
+    block, one = np.zeros((1, 1), np.int64), np.ones(1, np.int64)
+    stored = [(np.frombuffer(bytes(BUCKET.itemsize), BUCKET), np.frombuffer(bytes(c.itemsize), c)) for c in COUNTS]
+    for bucket, count in [*stored, (np.zeros(1, np.int64), one)]:  # packed rows (read-only, as read); loose rows
+        _add_entries(block, np.zeros(1, np.int64), one, 0, bucket, count, 0, 0)
     _closest_ranks(block, np.array([0.5]))

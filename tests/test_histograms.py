@@ -1,6 +1,10 @@
 """Packed histograms give exactly the percentiles of the same histogram kept one row per bucket."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,3 +116,31 @@ def test_buckets_past_the_packed_range_are_refused():
 def test_nothing_packed_and_nothing_loose_is_no_percentile():
     empty = pd.DataFrame(columns=[*KEYS, *histograms.PACKED])
     assert histograms.ranked(empty, None, KEYS, PERCENTILES.values()).empty
+
+
+RANKING_AFTER_START = """
+import pandas as pd
+from data_access import histograms
+from data_access.aggregates import PERCENTILES
+histograms.compile_ranking()
+signatures = (len(histograms._add_entries.signatures), len(histograms._closest_ranks.signatures))
+tiles = pd.DataFrame({"estate_id": ["E1", "E1", "E2", "E3"], "measure": ["response"] * 3 + ["resolution"],
+                      "bucket": [3, 4, 5, 9], "tickets": [1, 300, 70_000, 2], "value_sum": 0.0, "period": [0, 1, 0, 1]})
+packed = histograms.pack(tiles, ["period", "estate_id", "measure"])
+assert {len(c) // (len(b) // 2) for b, c in zip(packed["buckets"], packed["counts"])} == {1, 2, 4}
+loose = tiles.iloc[:1].drop(columns="period")
+histograms.SPARSE_SHARE = 10**9  # dense blocks: the compiled loops
+assert not histograms.ranked(packed, loose, ["estate_id", "measure"], PERCENTILES.values()).empty
+print(signatures == (len(histograms._add_entries.signatures), len(histograms._closest_ranks.signatures)))
+"""
+
+
+def test_the_ranking_loops_a_question_runs_are_compiled_before_it():
+    """`compile_ranking` (run as the app starts) covers the argument types of real questions:
+    packed rows of every width, read-only as the driver's bytes are, and loose rows; another
+    type would compile (or load) in a user's first question. In a fresh process, as this
+    one has compiled whatever the tests before ran."""
+    done = subprocess.run([sys.executable, "-c", RANKING_AFTER_START], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
