@@ -3,12 +3,14 @@
 Kept one row per bucket, a histogram per estate holds about a row per ticket at a group's
 scale: 2,000 estates over three years meant millions of rows, slower to read than PostgreSQL's
 percentile_cont over the tickets themselves. Packed, an estate's histogram of a week, month,
-quarter or year is one row; the rows of a period are added up here, in numpy, and only the
-buckets holding each percentile's ranks go on to `rollups.percentiles_from_ranked`.
+quarter or year is one row; the rows of a period are added up here (numpy, and loops compiled
+with numba for the dense blocks), and only the buckets holding each percentile's ranks go on to
+`rollups.percentiles_from_ranked`.
 
 Each row's counts take the narrowest of 1, 2 or 4 bytes that holds its largest (an estate's year
-has a few dozen tickets a bucket at most: a third of the bytes of 4-byte counts, read and sent
-for every per-estate percentile); the width is the counts' length over the buckets'.
+has a few dozen tickets a bucket at most: its counts a quarter of the bytes of 4-byte ones, its
+row half, read and sent for every per-estate percentile); the width is the counts' length over
+the buckets'.
 
 Buckets are those of `rollups._bucket`. Bucket 0 (under 0.6 s) keeps the sum of its values,
 as its middle is their mean; every other bucket is read as its geometric middle. Groups are
@@ -27,10 +29,11 @@ import pandas as pd
 
 BUCKET = np.dtype("<u2")  # bucket n holds about 0.01 * 1.02^n minutes: 65,535 is far past any duration
 COUNTS = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))  # a row's counts: the narrowest holding them
-FORMAT = "buckets <u2, counts <u1/<u2/<u4 by row"  # part of a rollup's definition: another format rebuilds it
+# Part of a rollup's definition: rows packed another way are rebuilt by the next refresh.
+FORMAT = f"buckets {BUCKET.str}, counts the narrowest of {'/'.join(c.str for c in COUNTS)} per row"
 PACKED = ["buckets", "counts", "zero_sum"]
-MAX_CELLS = 1_000_000  # (group, bucket) counts held at once: 8 MB of float64, three such arrays
-MAX_ENTRIES = 500_000  # about how many packed entries are widened to 8 bytes at once
+MAX_CELLS = 1_000_000  # (group, bucket) counts held at once: 8 MB of int64 or float64
+MAX_ENTRIES = 500_000  # about how many packed entries `combined` widens to 8 bytes at once
 
 
 def pack(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -42,7 +45,7 @@ def pack(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     codes = frame.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
     bucket = pd.to_numeric(frame["bucket"]).to_numpy(dtype=np.int64)
     tickets = pd.to_numeric(frame["tickets"]).to_numpy(dtype=np.int64)
-    if bucket.min() < 0 or bucket.max() > np.iinfo(BUCKET).max or tickets.max() > np.iinfo(COUNTS[-1]).max:
+    if bucket.min() < 0 or bucket.max() > np.iinfo(BUCKET).max or tickets.min() < 0 or tickets.max() > np.iinfo(COUNTS[-1]).max:
         raise ValueError("histogram bucket or count out of the packed range")
     order = np.lexsort((bucket, codes))
     codes, bucket, tickets = codes[order], bucket[order], tickets[order]
@@ -51,7 +54,8 @@ def pack(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     ends = np.r_[starts[1:], len(codes)]
     buckets = bucket.astype(BUCKET).tobytes()
     width = np.searchsorted([np.iinfo(c).max for c in COUNTS], np.maximum.reduceat(tickets, starts))  # per row: its dtype's place
-    counts = {w: tickets.astype(COUNTS[w]).tobytes() for w in np.unique(width)}  # too large values only in rows not cut from it
+    # Every count in each width used; a row takes its slice of its own width's, where all of its counts fit.
+    counts = {w: tickets.astype(COUNTS[w]).tobytes() for w in np.unique(width)}
     out = frame[keys].iloc[order[starts]].reset_index(drop=True)
     out["buckets"] = [buckets[BUCKET.itemsize * s:BUCKET.itemsize * e] for s, e in zip(starts, ends)]
     out["counts"] = [counts[w][COUNTS[w].itemsize * s:COUNTS[w].itemsize * e] for s, e, w in zip(starts, ends, width)]
@@ -67,7 +71,7 @@ def _sums(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
 @dataclass(frozen=True)
 class _Sorted:
     """Histogram entries in group order: per row its group and where its entries end; the
-    entries' buckets and counts flat, kept in their packed widths (2 and 4 bytes: a three-year
+    entries' buckets and counts flat, kept in their packed widths (2, and 1, 2 or 4 bytes: a three-year
     question per estate holds millions of entries, and int64 copies of them all would take
     hundreds of MB)."""
 
@@ -78,7 +82,8 @@ class _Sorted:
 
     @classmethod
     def of_packed(cls, packed: pd.DataFrame, codes: np.ndarray) -> list[_Sorted]:
-        """The rows' entries, a part per width of counts (each read as it is stored)."""
+        """The rows' entries, a part per width of counts (each read as it is stored); rows
+        without entries hold nothing to add and are left out."""
         buckets, counts = packed["buckets"].to_numpy(), packed["counts"].to_numpy()
         lengths = np.fromiter(map(len, buckets), np.int64, len(buckets)) // BUCKET.itemsize
         counted = np.fromiter(map(len, counts), np.int64, len(counts))
@@ -121,7 +126,8 @@ class _Sorted:
 
 
 def unpack(packed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(row, bucket, count) of every bucket of packed rows."""
+    """(row, bucket, count) of every bucket of packed rows, rows of one width of counts after another
+    (not in row order)."""
     parts = [p.between(0, len(packed)) for p in _Sorted.of_packed(packed, np.arange(len(packed)))]
     if not parts:
         return np.array([], np.int64), np.array([], BUCKET), np.array([], np.int64)
@@ -246,6 +252,16 @@ def _ranked_sparse(parts: Sequence[_Sorted], groups: int, fractions: list[float]
                          "total": np.repeat(total, lengths)[at]})
 
 
+def _compiled(function):
+    """numba's compiled version of `function`, kept on disk for the next start where the install or
+    the user's cache folder can be written (numba refuses to cache otherwise, a read-only install
+    without a home: each start compiles then, a few seconds)."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True)(function)
+
+
 def _ranked_dense(parts: Sequence[_Sorted], groups: int, fractions: list[float]) -> Iterable[pd.DataFrame]:
     """The buckets holding each fraction's closest ranks (group, bucket, tickets, above, total),
     from dense blocks of every group's counts per bucket: each block filled and ranked by
@@ -259,6 +275,8 @@ def _ranked_dense(parts: Sequence[_Sorted], groups: int, fractions: list[float])
     low = min(int(p.bucket.min()) for p in parts)
     width = max(int(p.bucket.max()) for p in parts) - low + 1
     targets = np.array(fractions, dtype=float)
+    if not np.all((targets >= 0) & (targets <= 1)):  # compiled loops check no index: a rank past the end reads another group
+        raise ValueError(f"percentiles must be fractions from 0 to 1, not {fractions}")
     step = max(1, MAX_CELLS // width)
     for first in range(0, groups, step):
         last = min(first + step, groups)
@@ -270,7 +288,7 @@ def _ranked_dense(parts: Sequence[_Sorted], groups: int, fractions: list[float])
         yield pd.DataFrame({"group": g + first, "bucket": b + low, "tickets": tickets, "above": above, "total": total})
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _add_entries(block, group, ends, entry, bucket, count, first, low):  # pragma: no cover - compiled
     """Each row's entries (from `entry` on, up to its end) added to its group's line of the block."""
     for row in range(len(group)):
@@ -280,7 +298,7 @@ def _add_entries(block, group, ends, entry, bucket, count, first, low):  # pragm
             entry += 1
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _closest_ranks(block, fractions):  # pragma: no cover - compiled
     """Per group (line) holding tickets: the buckets where the running count first passes each
     fraction's floor and ceiling rank, (total - 1) * fraction, as percentile_cont picks them,
@@ -316,7 +334,7 @@ def _closest_ranks(block, fractions):  # pragma: no cover - compiled
 @functools.cache
 def compile_ranking() -> None:
     """Load the ranking loops for every width of counts now, not in a user's first question:
-    ~0.3 s from numba's cache, seconds when compiled (the first run after an install)."""
+    ~0.2 s from numba's cache, seconds when compiled (the first run after an install)."""
     block, one = np.zeros((1, 1), np.int64), np.ones(1, np.int64)
     stored = [(np.frombuffer(bytes(BUCKET.itemsize), BUCKET), np.frombuffer(bytes(c.itemsize), c)) for c in COUNTS]
     for bucket, count in [*stored, (np.zeros(1, np.int64), one)]:  # packed rows (read-only, as read); loose rows

@@ -869,7 +869,8 @@ def _packed_per_group(histogram: sa.Table, plan: Plan, keys: list, by: Sequence[
     Rows are joined per width of their counts (histograms.COUNTS), so a joined row's width is
     still its counts' length over its buckets'."""
     h = histogram.c
-    width = sa.func.length(h.counts) / sa.func.greatest(sa.func.length(h.buckets), 1)  # 0, 1, 2: 1, 2, 4 bytes
+    counted, entries = sa.func.length(h.counts), sa.func.length(h.buckets)  # bytes: counts n * width, buckets n * 2
+    width = sa.case((counted < entries, 1), (counted == entries, 2), else_=4)
     return (
         sa.select(
             *keys, h.measure,

@@ -107,10 +107,20 @@ def test_counts_of_no_width_are_refused():
         histograms.ranked(packed, None, KEYS, PERCENTILES.values())
 
 
-def test_buckets_past_the_packed_range_are_refused():
-    frame = pd.DataFrame({"estate_id": ["E1"], "measure": ["response"], "bucket": [70_000], "tickets": [1], "value_sum": [1.0]})
+@pytest.mark.parametrize("bucket, tickets", [(70_000, 1), (3, -1), (3, 2**32)], ids=["bucket", "negative count", "count"])
+def test_buckets_and_counts_past_the_packed_range_are_refused(bucket, tickets):
+    frame = pd.DataFrame({"estate_id": ["E1"], "measure": ["response"], "bucket": [bucket], "tickets": [tickets], "value_sum": [1.0]})
     with pytest.raises(ValueError, match="packed range"):
         histograms.pack(frame, KEYS)
+
+
+@pytest.mark.parametrize("fraction", [1.5, -0.1, float("nan")])
+def test_ranks_past_a_histogram_are_refused(fraction, monkeypatch):
+    """The compiled loops check no index: a rank past the last bucket would read another group's."""
+    packed = histograms.pack(rows([("E1", "response", 3, 2), ("E2", "response", 4, 1)]), KEYS)
+    monkeypatch.setattr(histograms, "SPARSE_SHARE", 10**9)
+    with pytest.raises(ValueError, match="fractions from 0 to 1"):
+        histograms.ranked(packed, None, KEYS, [0.5, fraction])
 
 
 def test_nothing_packed_and_nothing_loose_is_no_percentile():
