@@ -32,8 +32,7 @@ COUNTS = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))  # a row's counts: 
 # Part of a rollup's definition: rows packed another way are rebuilt by the next refresh.
 FORMAT = f"buckets {BUCKET.str}, counts the narrowest of {'/'.join(c.str for c in COUNTS)} per row"
 PACKED = ["buckets", "counts", "zero_sum"]
-MAX_CELLS = 1_000_000  # (group, bucket) counts held at once: 8 MB of int64 or float64
-MAX_ENTRIES = 500_000  # about how many packed entries `combined` widens to 8 bytes at once
+MAX_CELLS = 1_000_000  # (group, bucket) counts held at once: 8 MB of int64
 
 
 def pack(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -115,14 +114,11 @@ class _Sorted:
         start, end, lo, hi, lengths = self._rows(first, last)
         return np.repeat(self.group[start:end], lengths), self.bucket[lo:hi], self.count[lo:hi]
 
-    def cells(self, first: int, last: int, width: int, low: int) -> tuple[np.ndarray, np.ndarray]:
-        """(cell, count) of the entries of groups first <= g < last, a cell being
-        (group - first) * width + bucket - low: one offset per row, repeated and added to
-        (millions of entries: one pass instead of five)."""
-        start, end, lo, hi, lengths = self._rows(first, last)
-        cells = np.repeat((self.group[start:end] - first) * width - low, lengths)
-        cells += self.bucket[lo:hi]
-        return cells, self.count[lo:hi]
+    def add_to(self, block: np.ndarray, first: int, low: int) -> None:
+        """Add the entries of groups first <= g < first + len(block) to `block` (a line per
+        group, a column per bucket from `low`), in one compiled pass (`_add_entries`)."""
+        start, end, lo, _hi, _lengths = self._rows(first, first + len(block))
+        _add_entries(block, self.group[start:end], self.ends[start:end], lo, self.bucket, self.count, first, low)
 
 
 def unpack(packed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,26 +127,26 @@ def unpack(packed: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     parts = [p.between(0, len(packed)) for p in _Sorted.of_packed(packed, np.arange(len(packed)))]
     if not parts:
         return np.array([], np.int64), np.array([], BUCKET), np.array([], np.int64)
-    return tuple(np.concatenate([part[i].astype(np.int64) if i == 2 else part[i] for part in parts]) for i in range(3))
+    rows, buckets, counts = zip(*parts)
+    return np.concatenate(rows), np.concatenate(buckets), np.concatenate([c.astype(np.int64) for c in counts])
 
 
 def _dense(parts: Sequence[_Sorted], groups: int) -> Iterable[tuple[int, int, np.ndarray]]:
-    """Counts added up per group and bucket, as dense [group, bucket - first bucket] blocks of
-    at most MAX_CELLS cells and about MAX_ENTRIES entries: yields (first group, first bucket, block)."""
+    """Counts added up per group and bucket, as dense int64 [group, bucket - first bucket] blocks
+    of at most MAX_CELLS cells: yields (first group, first bucket, block). Filled by a compiled
+    loop: in numpy each step copied every entry (offsets, cells, counts as float weights), and
+    parts of several widths were concatenated first."""
     parts = [p for p in parts if len(p.bucket)]
     if not parts:
         return
     low = min(int(p.bucket.min()) for p in parts)
     width = max(int(p.bucket.max()) for p in parts) - low + 1
-    entries = sum(len(p.bucket) for p in parts)
-    step = max(1, min(MAX_CELLS // width, MAX_ENTRIES * groups // entries))
+    step = max(1, MAX_CELLS // width)
     for first in range(0, groups, step):
-        last = min(first + step, groups)
-        cells, counts = zip(*(part.cells(first, last, width, low) for part in parts))
-        if len(parts) > 1:  # one count of all parts' entries: a block of each, added up, cost twice as much
-            cells, counts = [np.concatenate(cells)], [np.concatenate([c.astype(np.int64) for c in counts])]
-        block = np.bincount(cells[0], weights=counts[0], minlength=(last - first) * width)
-        yield first, low, block.reshape(last - first, width)
+        block = np.zeros((min(step, groups - first), width), np.int64)
+        for part in parts:
+            part.add_to(block, first, low)
+        yield first, low, block
 
 
 def _names(keys_frame: pd.DataFrame, codes: np.ndarray) -> pd.DataFrame:
@@ -239,7 +235,8 @@ def _ranked_sparse(parts: Sequence[_Sorted], groups: int, fractions: list[float]
     before = np.r_[0, running[starts[1:] - 1]]  # tickets of the groups before each group
     above = running - np.repeat(before, lengths)
     total = running[starts + lengths - 1] - before
-    # As in _ranked_dense: each group's running counts lifted above the previous group's.
+    # Each group's running counts lifted above the previous group's make one sorted array: one
+    # binary search per rank finds the first bucket whose running count passes it.
     lift = np.arange(len(starts)) * (int(total.max()) + 1)
     lifted = above + np.repeat(lift, lengths)
     chosen = []
@@ -264,26 +261,13 @@ def _compiled(function):
 
 def _ranked_dense(parts: Sequence[_Sorted], groups: int, fractions: list[float]) -> Iterable[pd.DataFrame]:
     """The buckets holding each fraction's closest ranks (group, bucket, tickets, above, total),
-    from dense blocks of every group's counts per bucket: each block filled and ranked by
-    compiled loops (`_add_entries`, `_closest_ranks`), one pass over the entries and one over
-    the cells. In numpy the same took a copy of every entry per step (offsets, cells, weights
-    as floats) and a binary search over the block: ~70 ms for an estate league's three years
-    at 10M, most of its medians' Python."""
-    parts = [p for p in parts if len(p.bucket)]
-    if not parts:
-        return
-    low = min(int(p.bucket.min()) for p in parts)
-    width = max(int(p.bucket.max()) for p in parts) - low + 1
+    from `_dense` blocks ranked by a compiled loop (`_closest_ranks`), one pass over the cells.
+    In numpy, with the blocks' filling, ~70 ms for an estate league's three years at 10M, most
+    of its medians' Python."""
     targets = np.array(fractions, dtype=float)
     if not np.all((targets >= 0) & (targets <= 1)):  # compiled loops check no index: a rank past the end reads another group
         raise ValueError(f"percentiles must be fractions from 0 to 1, not {fractions}")
-    step = max(1, MAX_CELLS // width)
-    for first in range(0, groups, step):
-        last = min(first + step, groups)
-        block = np.zeros((last - first, width), np.int64)
-        for part in parts:
-            start, end, lo, _hi, _lengths = part._rows(first, last)
-            _add_entries(block, part.group[start:end], part.ends[start:end], lo, part.bucket, part.count, first, low)
+    for first, low, block in _dense(parts, groups):
         g, b, tickets, above, total = _closest_ranks(block, targets)
         yield pd.DataFrame({"group": g + first, "bucket": b + low, "tickets": tickets, "above": above, "total": total})
 

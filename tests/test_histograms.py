@@ -50,22 +50,22 @@ def same(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(entries, entries, st.sampled_from([(histograms.MAX_CELLS, histograms.MAX_ENTRIES), (700, 10**6), (10**6, 5), (1, 1)]),
+@given(entries, entries, st.sampled_from([histograms.MAX_CELLS, 3_000, 700, 1]),
        st.sampled_from([0, 10**9]))
-def test_packed_rows_and_loose_rows_rank_as_one_histogram(tiles, edges, limits, sparse_share):
+def test_packed_rows_and_loose_rows_rank_as_one_histogram(tiles, edges, cells, sparse_share):
     """Rows of several periods packed, plus edge days kept loose, give what all of them as
     bucket rows give, ranked from their sorted entries (share 0) or in dense blocks (10**9),
-    also when the groups are added up a few at a time (blocks bounded by cells or by entries)."""
+    also when the groups are added up a few at a time (blocks of at most `cells` cells)."""
     tiles, edges = rows(tiles), rows(edges)
     tiles["period"] = np.arange(len(tiles)) % 3  # three periods: a group's buckets repeat across rows
     packed = histograms.pack(tiles, ["period", *KEYS])
-    original = histograms.MAX_CELLS, histograms.MAX_ENTRIES, histograms.SPARSE_SHARE
-    histograms.MAX_CELLS, histograms.MAX_ENTRIES = limits
+    original = histograms.MAX_CELLS, histograms.SPARSE_SHARE
+    histograms.MAX_CELLS = cells
     histograms.SPARSE_SHARE = sparse_share
     try:
         same(by_packed(packed, edges), by_rows(pd.concat([tiles.drop(columns="period"), edges], ignore_index=True)))
     finally:
-        histograms.MAX_CELLS, histograms.MAX_ENTRIES, histograms.SPARSE_SHARE = original
+        histograms.MAX_CELLS, histograms.SPARSE_SHARE = original
 
 
 @settings(max_examples=100, deadline=None)
